@@ -23,13 +23,12 @@ tmp=$(mktemp -d "$dir/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 # Unstamped builds report v0.0.0-master, which clients reject as too old; stamp the version.
+minor=$(echo "$K8S_VERSION" | cut -d. -f2)
 stamp=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  stamp+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${K8S_VERSION#1.}"
+  stamp+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
-stamp="${stamp/gitMinor=${K8S_VERSION#1.}/gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)}"
-stamp=$(echo "$stamp" | sed "s/gitMinor=[0-9.]*/gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)/g")
 
 cd "$root/tools/envtest"
 echo "building envtest binaries (k8s $K8S_VERSION, etcd $ETCD_VERSION) into $dir; the first build takes about 10 minutes" >&2
