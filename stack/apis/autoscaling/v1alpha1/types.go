@@ -57,7 +57,7 @@ type PodAutoscalerSpec struct {
 
 // PodAutoscaler condition types (knative-semantics.md §3.5).
 const (
-	PodAutoscalerConditionReady                  = duck.ConditionReady
+	PodAutoscalerConditionReady                                     = duck.ConditionReady
 	PodAutoscalerConditionActive                 duck.ConditionType = "Active"
 	PodAutoscalerConditionScaleTargetInitialized duck.ConditionType = "ScaleTargetInitialized"
 	PodAutoscalerConditionSKSReady               duck.ConditionType = "SKSReady"

@@ -66,7 +66,7 @@ type IngressRule struct {
 	// +optional
 	Hosts []string `json:"hosts,omitempty"`
 	// +optional
-	Visibility IngressVisibility `json:"visibility,omitempty"`
+	Visibility IngressVisibility     `json:"visibility,omitempty"`
 	HTTP       *HTTPIngressRuleValue `json:"http,omitempty"`
 }
 
@@ -89,7 +89,7 @@ type HTTPIngressPath struct {
 	// +optional
 	RewriteHost string `json:"rewriteHost,omitempty"`
 	// +optional
-	AppendHeaders map[string]string `json:"appendHeaders,omitempty"`
+	AppendHeaders map[string]string     `json:"appendHeaders,omitempty"`
 	Splits        []IngressBackendSplit `json:"splits"`
 }
 
@@ -106,7 +106,7 @@ type IngressBackendSplit struct {
 
 // Ingress condition types.
 const (
-	IngressConditionReady             = duck.ConditionReady
+	IngressConditionReady                                = duck.ConditionReady
 	IngressConditionNetworkConfigured duck.ConditionType = "NetworkConfigured"
 	IngressConditionLoadBalancerReady duck.ConditionType = "LoadBalancerReady"
 )

@@ -51,7 +51,7 @@ type ServerlessServiceSpec struct {
 
 // SKS condition types.
 const (
-	ServerlessServiceConditionReady                       = duck.ConditionReady
+	ServerlessServiceConditionReady                                          = duck.ConditionReady
 	ServerlessServiceConditionEndpointsPopulated          duck.ConditionType = "EndpointsPopulated"
 	ServerlessServiceConditionActivatorEndpointsPopulated duck.ConditionType = "ActivatorEndpointsPopulated"
 )

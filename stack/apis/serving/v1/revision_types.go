@@ -61,7 +61,7 @@ type RevisionSpec struct {
 
 // Revision condition types (knative-semantics.md §1.5).
 const (
-	RevisionConditionReady              = duck.ConditionReady
+	RevisionConditionReady                                 = duck.ConditionReady
 	RevisionConditionResourcesAvailable duck.ConditionType = "ResourcesAvailable"
 	RevisionConditionContainerHealthy   duck.ConditionType = "ContainerHealthy"
 	RevisionConditionActive             duck.ConditionType = "Active"

@@ -53,7 +53,7 @@ type RouteSpec struct {
 
 // Route condition types (knative-semantics.md §1.6).
 const (
-	RouteConditionReady                  = duck.ConditionReady
+	RouteConditionReady                                     = duck.ConditionReady
 	RouteConditionAllTrafficAssigned     duck.ConditionType = "AllTrafficAssigned"
 	RouteConditionIngressReady           duck.ConditionType = "IngressReady"
 	RouteConditionCertificateProvisioned duck.ConditionType = "CertificateProvisioned"

@@ -37,7 +37,7 @@ type ServiceSpec struct {
 
 // Service condition types (knative-semantics.md §1.3).
 const (
-	ServiceConditionReady               = duck.ConditionReady
+	ServiceConditionReady                                  = duck.ConditionReady
 	ServiceConditionConfigurationsReady duck.ConditionType = "ConfigurationsReady"
 	ServiceConditionRoutesReady         duck.ConditionType = "RoutesReady"
 )
