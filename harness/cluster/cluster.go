@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -139,4 +140,46 @@ func loadCRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Kubeconfig returns a kubeconfig for a cluster-admin user of this API server, for kubectl.
+func (c *Cluster) Kubeconfig() ([]byte, error) {
+	u, err := c.env.AddUser(envtest.User{Name: "servingsim-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("add kubeconfig user: %w", err)
+	}
+	return u.KubeConfig()
+}
+
+// WaitWritable retries dry-run creates of objs until none is refused for a transient reason:
+// throttling of new CRDs (429), an unavailable server, or an admission webhook not yet serving.
+func (c *Cluster) WaitWritable(ctx context.Context, timeout time.Duration, objs ...client.Object) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, obj := range objs {
+		for {
+			err := c.Client.Create(ctx, obj.DeepCopyObject().(client.Object), client.DryRunAll)
+			if err == nil || apierrors.IsAlreadyExists(err) {
+				break
+			}
+			if !transient(err) {
+				return fmt.Errorf("dry-run create %T %s: %w", obj, obj.GetName(), err)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("API not writable for %T after %s: %w", obj, timeout, errors.Join(err, ctx.Err()))
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func transient(err error) bool {
+	if apierrors.IsTooManyRequests(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) ||
+		apierrors.IsTimeout(err) || apierrors.IsNotFound(err) {
+		return true
+	}
+	// "failed calling webhook ... connection refused" while the webhook server starts.
+	return apierrors.IsInternalError(err) && strings.Contains(err.Error(), "failed calling webhook")
 }
