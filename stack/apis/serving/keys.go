@@ -97,3 +97,63 @@ const (
 	GatewayServiceName         = "kourier"
 	GatewayInternalServiceName = "kourier-internal"
 )
+
+// Container port names, paths and probe headers of the revision pod and the SKS Services
+// (knative-semantics.md §1.5, §3.6, §5).
+const (
+	UserPortName                    = "user-port"
+	H2CPortName                     = "h2c"
+	QueuePortName                   = "queue-port"
+	QueueHTTPSPortName              = "https-port"
+	QueueAdminPortName              = "queue-admin"
+	AutoscalingQueueMetricsPortName = "http-autometric"
+	UserQueueMetricsPortName        = "http-usermetric"
+	ServicePortNameHTTP1            = "http"
+	ServicePortNameH2C              = "http2"
+	ServicePortNameHTTPS            = "https"
+	QueueDrainPath                  = "/wait-for-drain"
+	ProbeHeaderName                 = "K-Network-Probe"
+	QueueProbeValue                 = "queue"
+	ActivatorProbeValue             = "activator"
+	AutoscalingProbeUserAgent       = "Knative-Autoscaling-Probe"
+	HealthCheckPath                 = "/healthz"
+)
+
+// Labels the SKS reconciler puts on the Services it owns.
+const (
+	ServiceTypeKey     = "networking.internal.knative.dev/serviceType"
+	ServiceTypePrivate = "Private"
+	ServiceTypePublic  = "Public"
+	SKSLabelKey        = "networking.internal.knative.dev/serverlessservice"
+)
+
+// Legacy camelCase spellings of the autoscaling annotations, still accepted (§2.2).
+const (
+	MinScaleAnnotationKeyAlternative                 = AutoscalingGroup + "/minScale"
+	MaxScaleAnnotationKeyAlternative                 = AutoscalingGroup + "/maxScale"
+	InitialScaleAnnotationKeyAlternative             = AutoscalingGroup + "/initialScale"
+	TargetUtilizationAnnotationKeyAlternative        = AutoscalingGroup + "/targetUtilizationPercentage"
+	TargetBurstCapacityAnnotationKeyAlternative      = AutoscalingGroup + "/targetBurstCapacity"
+	PanicWindowPercentageAnnotationKeyAlternative    = AutoscalingGroup + "/panicWindowPercentage"
+	PanicThresholdPercentageAnnotationKeyAlternative = AutoscalingGroup + "/panicThresholdPercentage"
+	ScaleDownDelayAnnotationKeyAlternative           = AutoscalingGroup + "/scaleDownDelay"
+	ScaleToZeroPodRetentionAnnotationKeyAlternative  = AutoscalingGroup + "/scaleToZeroPodRetentionPeriod"
+	ActivationScaleAnnotationKeyAlternative          = AutoscalingGroup + "/activationScale"
+)
+
+// Headers the route's Ingress asks the gateway to match or append (knative-semantics.md §6).
+const (
+	RevisionHeaderName          = "Knative-Serving-Revision"
+	RevisionNamespaceHeaderName = "Knative-Serving-Namespace"
+	TagHeaderName               = "Knative-Serving-Tag"
+	DefaultRouteHeaderName      = "Knative-Serving-Default-Route"
+)
+
+// The legacy spelling of metric-aggregation-algorithm and its values (§2.2 table).
+const (
+	MetricAggregationAnnotationKeyAlternative = AutoscalingGroup + "/metricAggregationAlgorithm"
+
+	MetricAggregationLinear                 = "linear"
+	MetricAggregationWeightedExponential    = "weighted-exponential"
+	MetricAggregationWeightedExponentialAlt = "weightedExponential"
+)
