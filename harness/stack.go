@@ -40,6 +40,7 @@ type Stack struct {
 	Client client.Client
 	Config *rest.Config
 
+	opts   system.Options
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -74,7 +75,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Stack{Cluster: cl, System: sys, Client: cl.Client, Config: cl.Config, cancel: cancel, done: make(chan error, 1)}
+	s := &Stack{Cluster: cl, System: sys, Client: cl.Client, Config: cl.Config, opts: so, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- sys.Start(runCtx) }()
 
 	if err := s.waitUp(ctx, timeout); err != nil {
@@ -99,21 +100,40 @@ func (s *Stack) waitUp(ctx context.Context, timeout time.Duration) error {
 	return s.Cluster.WaitWritable(ctx, timeout, probe)
 }
 
-// Stop shuts everything down: components (including the webhook server) first, then the API
-// server and etcd, leaving no process or temporary directory behind.
-func (s *Stack) Stop() error {
+// RestartComponents stops every component (reconcilers, webhook, pod runtime, gateway) and starts
+// fresh ones against the same API server, as a controller crash and restart would. State lives
+// only in the API server, so the new components must converge to the same objects.
+func (s *Stack) RestartComponents(ctx context.Context) error {
+	if err := s.stopComponents(); err != nil {
+		return err
+	}
+	sys, err := system.New(s.Cluster.Config, s.opts)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.System, s.cancel, s.done = sys, cancel, make(chan error, 1)
+	go func() { s.done <- sys.Start(runCtx) }()
+	return s.waitUp(ctx, 2*time.Minute)
+}
+
+func (s *Stack) stopComponents() error {
 	s.cancel()
-	var errs []error
 	select {
 	case err := <-s.done:
 		if err != nil && !errors.Is(err, context.Canceled) {
-			errs = append(errs, err)
+			return err
 		}
+		return nil
 	case <-time.After(30 * time.Second):
-		errs = append(errs, errors.New("components did not stop within 30s"))
+		return errors.New("components did not stop within 30s")
 	}
-	errs = append(errs, s.Cluster.Stop())
-	return errors.Join(errs...)
+}
+
+// Stop shuts everything down: components (including the webhook server) first, then the API
+// server and etcd, leaving no process or temporary directory behind.
+func (s *Stack) Stop() error {
+	return errors.Join(s.stopComponents(), s.Cluster.Stop())
 }
 
 // NewNamespace creates a namespace with a generated name starting with prefix.

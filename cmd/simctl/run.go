@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/servingsim/servingsim/harness"
-	servingv1 "github.com/servingsim/servingsim/stack/apis/serving/v1"
 	"github.com/servingsim/servingsim/scenarios"
+	servingv1 "github.com/servingsim/servingsim/stack/apis/serving/v1"
 )
 
 func newRunCommand() *cobra.Command {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/servingsim/servingsim/stack/apis/serving"
 	"github.com/servingsim/servingsim/stack/config"
+	"github.com/servingsim/servingsim/stack/podruntime"
 )
 
 // Addresses are the loopback IPs the system components answer on. Pods use 127.10.0.0 and up.
@@ -116,7 +117,9 @@ func ensureService(ctx context.Context, c client.Client, s systemService) error 
 		if net.ParseIP(ip) == nil {
 			return fmt.Errorf("service %s/%s: %q is not an IP address", s.namespace, s.name, ip)
 		}
-		subset.Addresses = append(subset.Addresses, corev1.EndpointAddress{IP: ip}) //nolint:staticcheck
+		// The API server refuses loopback IPs in Endpoints; publish the 10.x stand-in that every
+		// consumer maps back with podruntime.PodIP before dialing.
+		subset.Addresses = append(subset.Addresses, corev1.EndpointAddress{IP: podruntime.EndpointIP(ip)}) //nolint:staticcheck
 	}
 	for _, p := range s.ports {
 		svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.targetPort), Protocol: corev1.ProtocolTCP})

@@ -1,0 +1,441 @@
+package podruntime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+)
+
+// defaultGracePeriod is the API default of terminationGracePeriodSeconds.
+const defaultGracePeriod = 30 * time.Second
+
+// kubeletReconciler is the scheduler and the kubelet of the simulated node. Per pod it keeps a
+// plan (drawn once) and a timeline (instants on the injected clock); every reconcile recomputes
+// the status the kubelet would report at "now" from them, writes it if it changed, and asks to
+// be woken at the next instant the status changes by itself.
+type kubeletReconciler struct {
+	rt   *Runtime
+	wake *waker
+
+	mu   sync.Mutex
+	pods map[types.NamespacedName]*podState
+}
+
+var _ reconcile.Reconciler = (*kubeletReconciler)(nil)
+
+// podState is the kubelet's memory of one pod.
+type podState struct {
+	mu       sync.Mutex
+	uid      types.UID
+	plan     plan
+	observed time.Time // first seen (the scheduler's queue entry)
+	tl       timeline
+	ip       netip.Addr
+
+	sandboxCtx      context.Context
+	sandboxCancel   context.CancelFunc
+	sandboxPod      *corev1.Pod // what Start was given; Stop gets it too
+	sandboxStopped  bool
+	sandboxRetryAt  time.Time
+	sandboxFailures int
+
+	killAt         time.Time // end of the termination grace period
+	modelDrained   time.Time // when the model's drain phase ends
+	sandboxDrained time.Time // when Sandbox.Drain returned (zero while running)
+	drainCancel    context.CancelFunc
+
+	done bool // deleted by us: ignore stale cached copies of the pod until it is gone
+}
+
+func newKubelet(rt *Runtime) *kubeletReconciler {
+	return &kubeletReconciler{rt: rt, wake: newWaker(rt.ctx, rt.opts.Clock), pods: map[types.NamespacedName]*podState{}}
+}
+
+func (k *kubeletReconciler) setup(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("podruntime-kubelet").
+		For(&corev1.Pod{}).
+		WatchesRawSource(source.Channel(k.wake.ch, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: k.rt.opts.Workers}).
+		Complete(k)
+}
+
+// state returns the pod's state, creating it (and drawing its plan) on first sight. It returns
+// nil for a pod this kubelet already deleted.
+func (k *kubeletReconciler) state(ctx context.Context, pod *corev1.Pod, key types.NamespacedName) *podState {
+	k.mu.Lock()
+	st, ok := k.pods[key]
+	if ok && st.uid == pod.UID {
+		k.mu.Unlock()
+		if st.done {
+			return nil
+		}
+		return st
+	}
+	if ok { // same name, new pod: the old one is gone
+		delete(k.pods, key)
+		k.mu.Unlock()
+		k.release(st)
+		k.mu.Lock()
+	}
+	p, err := drawPlan(k.rt.src, pod, k.rt.opts.Startup, k.rt.opts.Faults)
+	if err != nil {
+		logf.FromContext(ctx).Error(err, "Ignoring malformed pod-runtime annotations", "pod", key)
+	}
+	sctx, cancel := context.WithCancel(k.rt.ctx)
+	st = &podState{uid: pod.UID, plan: p, observed: k.rt.opts.Clock.Now(), sandboxCtx: sctx, sandboxCancel: cancel}
+	k.pods[key] = st
+	k.mu.Unlock()
+	return st
+}
+
+// forget drops a pod that is gone: its sandbox is stopped and its IP freed.
+func (k *kubeletReconciler) forget(key types.NamespacedName) {
+	k.mu.Lock()
+	st, ok := k.pods[key]
+	delete(k.pods, key)
+	k.mu.Unlock()
+	if ok {
+		k.release(st)
+	}
+}
+
+func (k *kubeletReconciler) release(st *podState) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	k.stopSandbox(st)
+	if st.ip.IsValid() {
+		k.rt.ips.Release(st.ip)
+		st.ip = netip.Addr{}
+	}
+}
+
+func (k *kubeletReconciler) stopSandbox(st *podState) {
+	if st.drainCancel != nil {
+		st.drainCancel()
+	}
+	if st.sandboxPod != nil && !st.sandboxStopped {
+		st.sandboxStopped = true
+		k.rt.opts.Sandbox.Stop(st.sandboxPod)
+	}
+	st.sandboxCancel()
+}
+
+// stopAll stops every sandbox (runtime shutdown).
+func (k *kubeletReconciler) stopAll() {
+	k.mu.Lock()
+	all := make([]*podState, 0, len(k.pods))
+	for _, st := range k.pods {
+		all = append(all, st)
+	}
+	k.mu.Unlock()
+	for _, st := range all {
+		st.mu.Lock()
+		k.stopSandbox(st)
+		st.mu.Unlock()
+	}
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (k *kubeletReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	pod := &corev1.Pod{}
+	if err := k.rt.client.Get(ctx, req.NamespacedName, pod); err != nil {
+		if apierrors.IsNotFound(err) {
+			k.forget(req.NamespacedName)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	st := k.state(ctx, pod, req.NamespacedName)
+	if st == nil {
+		return ctrl.Result{}, nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := k.rt.opts.Clock.Now()
+	switch pod.Spec.NodeName {
+	case "":
+		return ctrl.Result{}, k.schedule(ctx, pod, st, now)
+	case k.rt.opts.NodeName:
+		return ctrl.Result{}, k.sync(ctx, pod, st, now)
+	default:
+		return ctrl.Result{}, nil // another node's pod: nobody runs it
+	}
+}
+
+// schedule is the scheduler: after the schedule delay it binds the pod to the node, or reports
+// it Unschedulable.
+func (k *kubeletReconciler) schedule(ctx context.Context, pod *corev1.Pod, st *podState, now time.Time) error {
+	if pod.DeletionTimestamp != nil || len(pod.Spec.SchedulingGates) > 0 ||
+		(pod.Spec.SchedulerName != "" && pod.Spec.SchedulerName != corev1.DefaultSchedulerName) {
+		return nil
+	}
+	key := client.ObjectKeyFromObject(pod)
+	due := st.observed.Add(st.plan.schedule)
+	if now.Before(due) {
+		k.wake.At(key, due)
+		return nil
+	}
+	if msg := k.unschedulable(pod, st.plan); msg != "" {
+		return k.patchStatus(ctx, pod, unschedulableStatus(pod, msg, due))
+	}
+	binding := &corev1.Binding{
+		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
+		Target:     corev1.ObjectReference{APIVersion: "v1", Kind: "Node", Name: k.rt.opts.NodeName},
+	}
+	if err := k.rt.client.SubResource("binding").Create(ctx, pod, binding); err != nil {
+		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+			return nil // already bound or gone; the watch brings the news
+		}
+		return fmt.Errorf("bind pod %s: %w", key, err)
+	}
+	logf.FromContext(ctx).V(1).Info("Bound pod", "pod", key, "node", k.rt.opts.NodeName)
+	pod.Spec.NodeName = k.rt.opts.NodeName
+	return k.sync(ctx, pod, st, now)
+}
+
+// unschedulable returns the scheduler's message for a pod that fits no node, or "".
+func (k *kubeletReconciler) unschedulable(pod *corev1.Pod, p plan) string {
+	if p.faults.Unschedulable {
+		return p.faults.UnschedulableMessage
+	}
+	if len(pod.Spec.NodeSelector) > 0 &&
+		!labels.SelectorFromSet(pod.Spec.NodeSelector).Matches(labels.Set(k.rt.desiredNode().Labels)) {
+		return "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
+	}
+	return ""
+}
+
+// sync is the kubelet for a bound pod.
+func (k *kubeletReconciler) sync(ctx context.Context, pod *corev1.Pod, st *podState, now time.Time) error {
+	key := client.ObjectKeyFromObject(pod)
+	if st.tl.bound.IsZero() {
+		st.tl.bound = now
+		// A pod that already runs (the runtime restarted): keep its address and start time.
+		if ip, err := netip.ParseAddr(pod.Status.PodIP); err == nil {
+			k.rt.ips.Reserve(ip)
+			st.ip = ip
+			if pod.Status.StartTime != nil && pod.Status.StartTime.Time.Before(now) {
+				st.tl.bound = pod.Status.StartTime.Time
+			}
+		}
+	}
+	if !st.ip.IsValid() {
+		ip, err := k.rt.ips.Allocate()
+		if err != nil {
+			return fmt.Errorf("pod %s: %w", key, err)
+		}
+		st.ip = ip
+	}
+	if pod.DeletionTimestamp != nil {
+		return k.terminate(ctx, pod, st, now)
+	}
+
+	status, next := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
+	canStart := !st.plan.faults.Crash && !st.plan.faults.ImagePullError
+	if canStart && !st.tl.sandboxStarted && !now.Before(st.plan.startedAt(st.tl)) {
+		if now.Before(st.sandboxRetryAt) {
+			next = earliest(next, st.sandboxRetryAt)
+		} else {
+			started := pod.DeepCopy()
+			started.Status = status
+			k.startSandbox(ctx, key, started, st, now)
+			if st.tl.sandboxStarted {
+				status, next = buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
+			} else {
+				next = earliest(next, st.sandboxRetryAt)
+			}
+		}
+	}
+	if err := k.patchStatus(ctx, pod, status); err != nil {
+		return err
+	}
+	k.wake.At(key, next)
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// startSandbox calls Sandbox.Start; its ready signal re-enqueues the pod.
+func (k *kubeletReconciler) startSandbox(ctx context.Context, key types.NamespacedName, pod *corev1.Pod, st *podState, now time.Time) {
+	ready, err := k.rt.opts.Sandbox.Start(st.sandboxCtx, pod)
+	if err != nil {
+		st.sandboxRetryAt = now.Add(backOff(st.sandboxFailures))
+		st.sandboxFailures++
+		logf.FromContext(ctx).Error(err, "Starting sandbox", "pod", key, "retryAt", st.sandboxRetryAt)
+		return
+	}
+	st.tl.sandboxStarted = true
+	st.sandboxPod = pod
+	select {
+	case <-ready:
+		st.tl.sandboxReady = now
+		return
+	default:
+	}
+	go func() {
+		select {
+		case <-ready:
+		case <-st.sandboxCtx.Done():
+			return
+		}
+		st.mu.Lock()
+		if !st.sandboxStopped && st.tl.sandboxReady.IsZero() {
+			st.tl.sandboxReady = k.rt.opts.Clock.Now()
+		}
+		st.mu.Unlock()
+		k.wake.Now(key)
+	}()
+}
+
+// gracePeriod is how long a deleted pod may take to terminate.
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	switch {
+	case pod.DeletionGracePeriodSeconds != nil:
+		return time.Duration(*pod.DeletionGracePeriodSeconds) * time.Second
+	case pod.Spec.TerminationGracePeriodSeconds != nil:
+		return time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	return defaultGracePeriod
+}
+
+// terminate runs a graceful termination: mark the pod not-ready, drain (the model's drain delay
+// and Sandbox.Drain, bounded by the grace period), let the containers exit, write the final
+// status and delete the pod with grace period 0, as the kubelet does once it is done.
+func (k *kubeletReconciler) terminate(ctx context.Context, pod *corev1.Pod, st *podState, now time.Time) error {
+	key := client.ObjectKeyFromObject(pod)
+	if st.tl.deleting.IsZero() {
+		st.tl.deleting = now
+		st.killAt = now.Add(gracePeriod(pod))
+		running := !now.Before(st.plan.startedAt(st.tl))
+		st.modelDrained = now
+		if running {
+			st.modelDrained = now.Add(st.plan.drain)
+		}
+		if st.tl.sandboxStarted && !st.sandboxStopped {
+			dctx, cancel := context.WithCancel(st.sandboxCtx)
+			st.drainCancel = cancel
+			draining := pod.DeepCopy()
+			go func() {
+				err := k.rt.opts.Sandbox.Drain(dctx, draining)
+				if err != nil && dctx.Err() == nil {
+					logf.FromContext(ctx).Error(err, "Draining sandbox", "pod", key)
+				}
+				st.mu.Lock()
+				if st.sandboxDrained.IsZero() {
+					st.sandboxDrained = k.rt.opts.Clock.Now()
+				}
+				st.mu.Unlock()
+				k.wake.Now(key)
+			}()
+		} else {
+			st.sandboxDrained = now
+		}
+	}
+	drained := !st.sandboxDrained.IsZero() && !now.Before(st.modelDrained)
+	if !drained && now.Before(st.killAt) {
+		status, _ := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
+		if err := k.patchStatus(ctx, pod, status); err != nil {
+			return err
+		}
+		next := st.killAt
+		if now.Before(st.modelDrained) {
+			next = earliest(next, st.modelDrained)
+		}
+		k.wake.At(key, next)
+		return nil
+	}
+	if st.tl.finished.IsZero() {
+		st.tl.finished = now
+		st.tl.killed = !drained
+	}
+	k.stopSandbox(st)
+	status, _ := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
+	if err := k.patchStatus(ctx, pod, status); err != nil {
+		return err
+	}
+	uid := pod.UID
+	err := k.rt.client.Delete(ctx, pod, client.GracePeriodSeconds(0), client.Preconditions{UID: &uid})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("delete pod %s: %w", key, err)
+	}
+	logf.FromContext(ctx).V(1).Info("Deleted pod", "pod", key, "killed", st.tl.killed)
+	if st.ip.IsValid() {
+		k.rt.ips.Release(st.ip)
+		st.ip = netip.Addr{}
+	}
+	st.done = true
+	return nil
+}
+
+// patchStatus writes status unless the pod already has it. JSON comparison matches what the API
+// stores (times at second precision).
+func (k *kubeletReconciler) patchStatus(ctx context.Context, pod *corev1.Pod, status corev1.PodStatus) error {
+	have, err := json.Marshal(pod.Status)
+	if err != nil {
+		return err
+	}
+	want, err := json.Marshal(status)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(have, want) {
+		return nil
+	}
+	updated := pod.DeepCopy()
+	updated.Status = status
+	if err := k.rt.client.Status().Patch(ctx, updated, client.MergeFrom(pod)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("update status of pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	return nil
+}
+
+// podTimes returns when a pod was created and since when it has been Ready, from the kubelet's
+// memory (precise instants on the injected clock) where it has them, else from the API fields.
+func (r *Runtime) podTimes(p *corev1.Pod) (time.Time, time.Time) {
+	created, ready := metadataTimes(p)
+	if r.kubelet == nil {
+		return created, ready
+	}
+	k := r.kubelet
+	k.mu.Lock()
+	st, ok := k.pods[client.ObjectKeyFromObject(p)]
+	k.mu.Unlock()
+	if !ok || st.uid != p.UID {
+		return created, ready
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	created = st.observed
+	if !ready.IsZero() {
+		if at := st.plan.readyAt(st.tl); !at.IsZero() {
+			ready = at
+		}
+	}
+	return created, ready
+}

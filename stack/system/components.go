@@ -1,0 +1,93 @@
+package system
+
+import (
+	"fmt"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/servingsim/servingsim/stack/gateway"
+	"github.com/servingsim/servingsim/stack/podruntime"
+	"github.com/servingsim/servingsim/stack/reconciler/configuration"
+	"github.com/servingsim/servingsim/stack/reconciler/gc"
+	"github.com/servingsim/servingsim/stack/reconciler/labeler"
+	"github.com/servingsim/servingsim/stack/reconciler/podautoscaler"
+	"github.com/servingsim/servingsim/stack/reconciler/revision"
+	"github.com/servingsim/servingsim/stack/reconciler/route"
+	"github.com/servingsim/servingsim/stack/reconciler/serverlessservice"
+	"github.com/servingsim/servingsim/stack/reconciler/service"
+	"github.com/servingsim/servingsim/stack/webhook"
+)
+
+// Component names Options.Components may select.
+const (
+	ComponentWebhook           = "webhook"
+	ComponentService           = "service"
+	ComponentConfiguration     = "configuration"
+	ComponentRevision          = "revision"
+	ComponentRoute             = "route"
+	ComponentLabeler           = "labeler"
+	ComponentPodAutoscaler     = "podautoscaler"
+	ComponentServerlessService = "serverlessservice"
+	ComponentGC                = "gc"
+	ComponentPodRuntime        = "podruntime"
+	ComponentGateway           = "gateway"
+)
+
+// AllComponents lists every component, in the order they are registered.
+var AllComponents = []string{ComponentWebhook, ComponentService, ComponentConfiguration, ComponentRevision,
+	ComponentRoute, ComponentLabeler, ComponentPodAutoscaler, ComponentServerlessService, ComponentGC,
+	ComponentPodRuntime, ComponentGateway}
+
+// setupFunc registers one component on the manager.
+type setupFunc func(mgr ctrl.Manager) error
+
+// register adds every enabled component to the manager.
+func (s *System) register() error {
+	mgr := s.Manager
+	c, store, clk := mgr.GetClient(), s.Config, s.Clock
+	rec := mgr.GetEventRecorderFor //nolint:staticcheck // the core/v1 recorder Knative's reconcilers use
+
+	s.PATrigger = podautoscaler.NewTrigger()
+	rt, err := podruntime.New(s.podRuntimeOptions())
+	if err != nil {
+		return fmt.Errorf("pod runtime: %w", err)
+	}
+	s.PodRuntime = rt
+
+	setups := map[string]setupFunc{
+		ComponentWebhook: func(mgr ctrl.Manager) error { webhook.Register(mgr.GetWebhookServer(), store); return nil },
+		ComponentService: (&service.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("service-controller")}).SetupWithManager,
+		ComponentConfiguration: (&configuration.Reconciler{Client: c, Config: store, Clock: clk,
+			Recorder: rec("configuration-controller")}).SetupWithManager,
+		ComponentRevision: (&revision.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("revision-controller")}).SetupWithManager,
+		ComponentRoute:    (&route.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("route-controller")}).SetupWithManager,
+		ComponentLabeler:  (&labeler.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("labeler")}).SetupWithManager,
+		ComponentPodAutoscaler: (&podautoscaler.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("kpa-class-podautoscaler-controller"),
+			Decider: s.opts.Decider, Trigger: s.PATrigger}).SetupWithManager,
+		ComponentServerlessService: (&serverlessservice.Reconciler{Client: c, Config: store, Clock: clk,
+			Recorder: rec("serverlessservice-controller")}).SetupWithManager,
+		ComponentGC:         (&gc.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("gc-controller")}).SetupWithManager,
+		ComponentPodRuntime: rt.SetupWithManager,
+		ComponentGateway:    (&gateway.Reconciler{Client: c, Clock: clk, Table: s.Gateway}).SetupWithManager,
+	}
+	for _, name := range AllComponents {
+		if !s.enabled(name) {
+			continue
+		}
+		if err := setups[name](mgr); err != nil {
+			return fmt.Errorf("set up %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (s *System) podRuntimeOptions() podruntime.Options {
+	o := s.opts.PodRuntime
+	if o.Clock == nil {
+		o.Clock = s.Clock
+	}
+	if o.Source == nil {
+		o.Source = s.Random
+	}
+	return o
+}
