@@ -32,7 +32,16 @@ func PostReconcile(status *duck.Status, generation int64) {
 
 // UpdateStatus writes obj's status if it differs from before (a deep copy taken at the start of
 // the reconcile). A conflict is returned so the request is retried against fresh state.
+//
+// Conditions that end the reconcile as they started it keep their lastTransitionTime, so marks
+// made on the way (Unknown, then True again) are not reported as transitions and do not cause a
+// write that would trigger another reconcile (§1.7).
 func UpdateStatus(ctx context.Context, c client.Client, before, obj client.Object, statusOf func(client.Object) any) error {
+	if b, ok := before.(duck.Object); ok {
+		if a, ok := obj.(duck.Object); ok {
+			SettleTransitionTimes(b.GetStatus(), a.GetStatus())
+		}
+	}
 	if equality.Semantic.DeepEqual(statusOf(before), statusOf(obj)) {
 		return nil
 	}
@@ -40,4 +49,16 @@ func UpdateStatus(ctx context.Context, c client.Client, before, obj client.Objec
 		return fmt.Errorf("update status of %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil
+}
+
+// SettleTransitionTimes copies before's lastTransitionTime onto every condition of after whose
+// status, reason, message and severity are unchanged.
+func SettleTransitionTimes(before, after *duck.Status) {
+	for i := range after.Conditions {
+		c := &after.Conditions[i]
+		if b := before.GetCondition(c.Type); b != nil && b.Status == c.Status && b.Reason == c.Reason &&
+			b.Message == c.Message && b.Severity == c.Severity {
+			c.LastTransitionTime = b.LastTransitionTime
+		}
+	}
 }

@@ -121,7 +121,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	result, err := r.reconcile(ctx, pa, m, r.Config.Load(), now)
 
 	reconciler.PostReconcile(&pa.Status.Status, pa.Generation)
-	settleTransitionTimes(&before.Status.Status, &pa.Status.Status)
 	uerr := reconciler.UpdateStatus(ctx, r.Client, before, pa, func(o client.Object) any { return o.(*autoscalingv1alpha1.PodAutoscaler).Status })
 	return result, errors.Join(err, uerr)
 }

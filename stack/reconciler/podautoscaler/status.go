@@ -65,15 +65,3 @@ func computeStatus(m duck.ConditionManager, pa *autoscalingv1alpha1.PodAutoscale
 		}
 	}
 }
-
-// settleTransitionTimes keeps the lastTransitionTime of every condition that ends the reconcile
-// as it started it (§1.7): intermediate marks within one reconcile are not transitions.
-func settleTransitionTimes(before, after *duck.Status) {
-	for i := range after.Conditions {
-		c := &after.Conditions[i]
-		if b := before.GetCondition(c.Type); b != nil && b.Status == c.Status && b.Reason == c.Reason &&
-			b.Message == c.Message && b.Severity == c.Severity {
-			c.LastTransitionTime = b.LastTransitionTime
-		}
-	}
-}

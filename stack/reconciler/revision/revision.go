@@ -98,7 +98,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	result, err := r.reconcile(ctx, rev, m, r.Config.Load(), now)
 
 	reconciler.PostReconcile(&rev.Status.Status, rev.Generation)
-	settleTransitionTimes(&before.Status.Status, &rev.Status.Status)
 	uerr := reconciler.UpdateStatus(ctx, r.Client, before, rev, func(o client.Object) any { return o.(*servingv1.Revision).Status })
 	wasReady := before.Status.GetCondition(duck.ConditionReady).IsTrue()
 	if isReady := rev.Status.GetCondition(duck.ConditionReady).IsTrue(); uerr == nil && !wasReady && isReady {

@@ -197,16 +197,3 @@ func propagateAutoscalerStatus(m duck.ConditionManager, rs *servingv1.RevisionSt
 		m.SetInfo(servingv1.RevisionConditionActive, corev1.ConditionUnknown, ready.Reason, ready.Message)
 	}
 }
-
-// settleTransitionTimes keeps the lastTransitionTime of every condition that ends the reconcile
-// as it started it, so intermediate marks within one reconcile (Unknown then True) are not
-// reported as transitions and do not cause a status write (§1.7).
-func settleTransitionTimes(before, after *duck.Status) {
-	for i := range after.Conditions {
-		c := &after.Conditions[i]
-		if b := before.GetCondition(c.Type); b != nil && b.Status == c.Status && b.Reason == c.Reason &&
-			b.Message == c.Message && b.Severity == c.Severity {
-			c.LastTransitionTime = b.LastTransitionTime
-		}
-	}
-}

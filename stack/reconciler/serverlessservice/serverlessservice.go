@@ -99,7 +99,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	err := r.reconcile(ctx, sks, m)
 
 	reconciler.PostReconcile(&sks.Status.Status, sks.Generation)
-	settleTransitionTimes(&before.Status.Status, &sks.Status.Status)
 	uerr := reconciler.UpdateStatus(ctx, r.Client, before, sks, func(o client.Object) any { return o.(*netv1alpha1.ServerlessService).Status })
 	return reconcile.Result{}, errors.Join(err, uerr)
 }

@@ -45,15 +45,3 @@ func markActivatorEndpoints(m duck.ConditionManager, populated bool) {
 	m.SetInfo(netv1alpha1.ServerlessServiceConditionActivatorEndpointsPopulated, corev1.ConditionFalse,
 		ReasonActivatorEndpointsPopulated, MessageActivatorEndpointsRemoved)
 }
-
-// settleTransitionTimes keeps the lastTransitionTime of every condition that ends the reconcile
-// as it started it (§1.7): intermediate marks within one reconcile are not transitions.
-func settleTransitionTimes(before, after *duck.Status) {
-	for i := range after.Conditions {
-		c := &after.Conditions[i]
-		if b := before.GetCondition(c.Type); b != nil && b.Status == c.Status && b.Reason == c.Reason &&
-			b.Message == c.Message && b.Severity == c.Severity {
-			c.LastTransitionTime = b.LastTransitionTime
-		}
-	}
-}
