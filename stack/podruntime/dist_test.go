@@ -105,21 +105,21 @@ func TestDrawPlan_DifferentSeedOrPodDifferentDurations(t *testing.T) {
 	p1, _ := drawPlan(rng.New(42), testPod("ns", "a-1", nil), randomModel, Faults{})
 	p2, _ := drawPlan(rng.New(43), testPod("ns", "a-1", nil), randomModel, Faults{})
 	p3, _ := drawPlan(rng.New(42), testPod("ns", "a-2", nil), randomModel, Faults{})
-	if p1.pull == p2.pull && p1.startup == p2.startup {
+	if p1.ImagePull == p2.ImagePull && p1.Startup == p2.Startup {
 		t.Errorf("seeds 42 and 43 drew the same durations %+v", p1)
 	}
-	if p1.pull == p3.pull && p1.startup == p3.startup {
+	if p1.ImagePull == p3.ImagePull && p1.Startup == p3.Startup {
 		t.Errorf("pods a-1 and a-2 drew the same durations %+v", p1)
 	}
 	// Every phase lies in its distribution's support.
-	if p1.schedule >= 100*time.Millisecond || p1.startup < time.Second || p1.startup >= 5*time.Second || p1.pull <= 0 {
+	if p1.Schedule >= 100*time.Millisecond || p1.Startup < time.Second || p1.Startup >= 5*time.Second || p1.ImagePull <= 0 {
 		t.Errorf("plan %+v outside the model's support", p1)
 	}
 }
 
 func TestDrawPlan_ZeroModelIsInstant(t *testing.T) {
 	p, err := drawPlan(rng.New(1), testPod("ns", "x", nil), StartupModel{}, Faults{})
-	if err != nil || p.schedule != 0 || p.pull != 0 || p.start != 0 || p.startup != 0 || p.drain != 0 || !p.healthy() {
+	if err != nil || p.Schedule != 0 || p.ImagePull != 0 || p.ContainerStart != 0 || p.Startup != 0 || p.Drain != 0 || !p.healthy() {
 		t.Errorf("zero model plan = %+v, %v, want all zero and healthy", p, err)
 	}
 }
@@ -139,17 +139,17 @@ func TestDrawPlan_AnnotationsOverrideOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.startup != 2*time.Second || p.pull < time.Second || p.pull >= 2*time.Second {
-		t.Errorf("delays = startup %v pull %v, want 2s and [1s,2s)", p.startup, p.pull)
+	if p.Startup != 2*time.Second || p.ImagePull < time.Second || p.ImagePull >= 2*time.Second {
+		t.Errorf("delays = startup %v pull %v, want 2s and [1s,2s)", p.Startup, p.ImagePull)
 	}
-	f := p.faults
+	f := p.Faults
 	if !f.Crash || f.CrashExitCode != 3 || f.CrashMessage != "boom" || f.NeverReady || !f.Unschedulable ||
 		f.UnschedulableMessage != "no room" || !f.ImagePullError {
 		t.Errorf("faults = %+v, want crash 3 'boom', never-ready off, unschedulable 'no room', image-pull-error", f)
 	}
 	p, _ = drawPlan(rng.New(1), testPod("ns", "y", map[string]string{CrashAnnotation: "true"}), StartupModel{}, Faults{})
-	if !p.faults.Crash || p.faults.CrashExitCode != 1 || p.faults.UnschedulableMessage != DefaultUnschedulableMessage {
-		t.Errorf("crash=true faults = %+v, want exit code 1 and the default unschedulable message", p.faults)
+	if !p.Faults.Crash || p.Faults.CrashExitCode != 1 || p.Faults.UnschedulableMessage != DefaultUnschedulableMessage {
+		t.Errorf("crash=true faults = %+v, want exit code 1 and the default unschedulable message", p.Faults)
 	}
 }
 
@@ -159,7 +159,26 @@ func TestDrawPlan_MalformedAnnotationReportedAndDefaultKept(t *testing.T) {
 	if err == nil {
 		t.Fatal("drawPlan with malformed annotations returned no error")
 	}
-	if p.startup != time.Second || p.faults.Crash {
+	if p.Startup != time.Second || p.Faults.Crash {
 		t.Errorf("plan = %+v, want the defaults (startup 1s, no crash)", p)
+	}
+}
+
+func TestPlan_TimeToReady(t *testing.T) {
+	p := Plan{Schedule: time.Second, ImagePull: 2 * time.Second, ContainerStart: 3 * time.Second, Startup: 4 * time.Second, Drain: time.Hour}
+	if d, ok := p.TimeToReady(); !ok || d != 10*time.Second {
+		t.Errorf("TimeToReady() = %v, %v, want 10s, true", d, ok)
+	}
+	for name, f := range map[string]Faults{"never-ready": {NeverReady: true}, "crash": {Crash: true}, "unschedulable": {Unschedulable: true},
+		"image-pull-error": {ImagePullError: true}} {
+		p.Faults = f
+		if _, ok := p.TimeToReady(); ok {
+			t.Errorf("%s: TimeToReady() ok = true, want false", name)
+		}
+	}
+	a, _ := DrawPlan(rng.New(3), testPod("ns", "x", nil), randomModel, Faults{})
+	b, _ := drawPlan(rng.New(3), testPod("ns", "x", nil), randomModel, Faults{})
+	if a != b {
+		t.Errorf("DrawPlan = %+v, the runtime draws %+v", a, b)
 	}
 }

@@ -318,6 +318,33 @@ var _ = Describe("Deployments become pods (§1.5 Deployment)", func() {
 		Eventually(func() []corev1.Pod { return podsOf(ctx, d) }, timeout, interval).Should(BeEmpty())
 	})
 
+	It("rolls a template change out: new-hash pods replace the old ones, maxUnavailable 0", func(ctx SpecContext) {
+		ns := newNamespace(ctx)
+		d := revisionDeployment(ns, "hello-00005", 2, nil)
+		Expect(k8s.Create(ctx, d)).To(Succeed())
+		old := readyPods(ctx, d, 2)
+		oldHash := old[0].Labels[appsv1.DefaultDeploymentUniqueLabelKey]
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(d), d)).To(Succeed())
+		d.Spec.Template.Annotations = map[string]string{"example.com/config": "v2"}
+		Expect(k8s.Update(ctx, d)).To(Succeed())
+		Eventually(func(g Gomega) {
+			pods := podsOf(ctx, d)
+			g.Expect(pods).To(HaveLen(2))
+			for i := range pods {
+				g.Expect(pods[i].Labels[appsv1.DefaultDeploymentUniqueLabelKey]).NotTo(Equal(oldHash))
+				g.Expect(pods[i].Annotations).To(HaveKeyWithValue("example.com/config", "v2"))
+				g.Expect(podReady(&pods[i])).To(BeTrue())
+			}
+			g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(d), d)).To(Succeed())
+			g.Expect(d.Status.UpdatedReplicas).To(BeEquivalentTo(2))
+			g.Expect(d.Status.AvailableReplicas).To(BeEquivalentTo(2))
+			c := deploymentCondition(d, appsv1.DeploymentProgressing)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(podruntime.ReasonNewReplicaSetAvailable))
+			g.Expect(c.Message).To(ContainSubstring(d.Name + "-" + pods[0].Labels[appsv1.DefaultDeploymentUniqueLabelKey]))
+		}, timeout, interval).Should(Succeed())
+	})
+
 	It("holds readiness until the startup delay has passed on the injected clock", func(ctx SpecContext) {
 		ns := newNamespace(ctx)
 		d := revisionDeployment(ns, "hello-00004", 1, map[string]string{podruntime.StartupDelayAnnotation: "30s"})

@@ -36,6 +36,10 @@ type kubeletReconciler struct {
 
 	mu   sync.Mutex
 	pods map[types.NamespacedName]*podState
+
+	// adopted records that the addresses of pods already on the node (a restarted runtime) have
+	// been reserved, so no new pod is handed one of them.
+	adopted sync.Once
 }
 
 var _ reconcile.Reconciler = (*kubeletReconciler)(nil)
@@ -44,7 +48,7 @@ var _ reconcile.Reconciler = (*kubeletReconciler)(nil)
 type podState struct {
 	mu       sync.Mutex
 	uid      types.UID
-	plan     plan
+	plan     Plan
 	observed time.Time // first seen (the scheduler's queue entry)
 	tl       timeline
 	ip       netip.Addr
@@ -188,7 +192,7 @@ func (k *kubeletReconciler) schedule(ctx context.Context, pod *corev1.Pod, st *p
 		return nil
 	}
 	key := client.ObjectKeyFromObject(pod)
-	due := st.observed.Add(st.plan.schedule)
+	due := st.observed.Add(st.plan.Schedule)
 	if now.Before(due) {
 		k.wake.At(key, due)
 		return nil
@@ -212,9 +216,9 @@ func (k *kubeletReconciler) schedule(ctx context.Context, pod *corev1.Pod, st *p
 }
 
 // unschedulable returns the scheduler's message for a pod that fits no node, or "".
-func (k *kubeletReconciler) unschedulable(pod *corev1.Pod, p plan) string {
-	if p.faults.Unschedulable {
-		return p.faults.UnschedulableMessage
+func (k *kubeletReconciler) unschedulable(pod *corev1.Pod, p Plan) string {
+	if p.Faults.Unschedulable {
+		return p.Faults.UnschedulableMessage
 	}
 	if len(pod.Spec.NodeSelector) > 0 &&
 		!labels.SelectorFromSet(pod.Spec.NodeSelector).Matches(labels.Set(k.rt.desiredNode().Labels)) {
@@ -223,9 +227,29 @@ func (k *kubeletReconciler) unschedulable(pod *corev1.Pod, p plan) string {
 	return ""
 }
 
+// adoptAddresses reserves the IPs of every pod already bound to the node (the cache is synced
+// before the first reconcile).
+func (k *kubeletReconciler) adoptAddresses(ctx context.Context) {
+	list := &corev1.PodList{}
+	if err := k.rt.client.List(ctx, list); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing pods to adopt their addresses")
+		return
+	}
+	for i := range list.Items {
+		p := &list.Items[i]
+		if p.Spec.NodeName != k.rt.opts.NodeName {
+			continue
+		}
+		if ip, err := netip.ParseAddr(p.Status.PodIP); err == nil {
+			k.rt.ips.Reserve(ip)
+		}
+	}
+}
+
 // sync is the kubelet for a bound pod.
 func (k *kubeletReconciler) sync(ctx context.Context, pod *corev1.Pod, st *podState, now time.Time) error {
 	key := client.ObjectKeyFromObject(pod)
+	k.adopted.Do(func() { k.adoptAddresses(ctx) })
 	if st.tl.bound.IsZero() {
 		st.tl.bound = now
 		// A pod that already runs (the runtime restarted): keep its address and start time.
@@ -249,7 +273,7 @@ func (k *kubeletReconciler) sync(ctx context.Context, pod *corev1.Pod, st *podSt
 	}
 
 	status, next := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
-	canStart := !st.plan.faults.Crash && !st.plan.faults.ImagePullError
+	canStart := !st.plan.Faults.Crash && !st.plan.Faults.ImagePullError
 	if canStart && !st.tl.sandboxStarted && !now.Before(st.plan.startedAt(st.tl)) {
 		if now.Before(st.sandboxRetryAt) {
 			next = earliest(next, st.sandboxRetryAt)
@@ -332,7 +356,7 @@ func (k *kubeletReconciler) terminate(ctx context.Context, pod *corev1.Pod, st *
 		running := !now.Before(st.plan.startedAt(st.tl))
 		st.modelDrained = now
 		if running {
-			st.modelDrained = now.Add(st.plan.drain)
+			st.modelDrained = now.Add(st.plan.Drain)
 		}
 		if st.tl.sandboxStarted && !st.sandboxStopped {
 			dctx, cancel := context.WithCancel(st.sandboxCtx)

@@ -109,16 +109,33 @@ type Faults struct {
 	ImagePullMessage string
 }
 
-// plan is what the runtime decided for one pod: its phase durations and faults.
-type plan struct {
-	schedule, pull, start, startup, drain, crashAfter time.Duration
-	faults                                            Faults
+// Plan is what the runtime decided for one pod: its phase durations and faults. The kubelet
+// draws it once per pod; DrawPlan exposes the same draw to virtual-time drivers so both modes
+// give a pod the same lifecycle for the same seed and pod name.
+type Plan struct {
+	Schedule, ImagePull, ContainerStart, Startup, Drain, CrashAfter time.Duration
+	Faults                                                          Faults
+}
+
+// DrawPlan resolves pod's sim.servingsim.dev annotations over model and faults and draws the
+// pod's phase durations from src. It is what the runtime does for every pod.
+func DrawPlan(src *rng.Source, pod *corev1.Pod, model StartupModel, faults Faults) (Plan, error) {
+	return drawPlan(src, pod, model, faults)
+}
+
+// TimeToReady is the model's time from the pod's creation to Ready, with a sandbox that is ready
+// at once; ok is false for a pod that never becomes Ready.
+func (p Plan) TimeToReady() (d time.Duration, ok bool) {
+	if !p.healthy() || p.Faults.Unschedulable {
+		return 0, false
+	}
+	return p.Schedule + p.ImagePull + p.ContainerStart + p.Startup, true
 }
 
 // drawPlan resolves pod's annotations over the defaults and draws every phase from streams
 // named after the phase and the pod, so a pod's plan depends only on the seed and its name.
 // A malformed annotation is reported and the default is used for it.
-func drawPlan(src *rng.Source, pod *corev1.Pod, model StartupModel, faults Faults) (plan, error) {
+func drawPlan(src *rng.Source, pod *corev1.Pod, model StartupModel, faults Faults) (Plan, error) {
 	var errs []error
 	ann := pod.Annotations
 	dist := func(key string, def Dist) Dist {
@@ -178,14 +195,14 @@ func drawPlan(src *rng.Source, pod *corev1.Pod, model StartupModel, faults Fault
 	draw := func(phase string, d Dist) time.Duration {
 		return d.Draw(src.Stream("podruntime/" + phase + "/" + key))
 	}
-	p := plan{
-		schedule:   draw("schedule", dist(ScheduleDelayAnnotation, model.Schedule)),
-		pull:       draw("image-pull", dist(ImagePullDelayAnnotation, model.ImagePull)),
-		start:      draw("container-start", dist(ContainerStartDelayAnnotation, model.ContainerStart)),
-		startup:    draw("startup", dist(StartupDelayAnnotation, model.Startup)),
-		drain:      draw("drain", dist(DrainDelayAnnotation, model.Drain)),
-		crashAfter: draw("crash-after", f.CrashAfter),
-		faults:     f,
+	p := Plan{
+		Schedule:       draw("schedule", dist(ScheduleDelayAnnotation, model.Schedule)),
+		ImagePull:      draw("image-pull", dist(ImagePullDelayAnnotation, model.ImagePull)),
+		ContainerStart: draw("container-start", dist(ContainerStartDelayAnnotation, model.ContainerStart)),
+		Startup:        draw("startup", dist(StartupDelayAnnotation, model.Startup)),
+		Drain:          draw("drain", dist(DrainDelayAnnotation, model.Drain)),
+		CrashAfter:     draw("crash-after", f.CrashAfter),
+		Faults:         f,
 	}
 	return p, errors.Join(errs...)
 }

@@ -67,21 +67,21 @@ type timeline struct {
 	killed         bool      // the grace period ran out before the drain finished
 }
 
-func (p plan) pulledAt(tl timeline) time.Time  { return tl.bound.Add(p.pull) }
-func (p plan) startedAt(tl timeline) time.Time { return p.pulledAt(tl).Add(p.start) }
+func (p Plan) pulledAt(tl timeline) time.Time  { return tl.bound.Add(p.ImagePull) }
+func (p Plan) startedAt(tl timeline) time.Time { return p.pulledAt(tl).Add(p.ContainerStart) }
 
 // healthy reports a pod whose app can become ready (no fault keeps it from it).
-func (p plan) healthy() bool {
-	return !p.faults.Crash && !p.faults.ImagePullError && !p.faults.NeverReady
+func (p Plan) healthy() bool {
+	return !p.Faults.Crash && !p.Faults.ImagePullError && !p.Faults.NeverReady
 }
 
 // readyAt is when probed containers become ready: the later of the model's startup and the
 // sandbox's ready signal; zero while unknown or never.
-func (p plan) readyAt(tl timeline) time.Time {
+func (p Plan) readyAt(tl timeline) time.Time {
 	if !p.healthy() || !tl.sandboxStarted || tl.sandboxReady.IsZero() {
 		return time.Time{}
 	}
-	return later(p.startedAt(tl).Add(p.startup), tl.sandboxReady)
+	return later(p.startedAt(tl).Add(p.Startup), tl.sandboxReady)
 }
 
 func later(a, b time.Time) time.Time {
@@ -141,7 +141,7 @@ func formatPod(pod *corev1.Pod) string {
 // buildPodStatus is the status the kubelet writes at now for a bound pod with plan p and
 // timeline tl (knative-semantics.md §1.5 lists what the Revision reconciler reads from it). It
 // also returns the next instant at which the status changes by itself (zero: none).
-func buildPodStatus(pod *corev1.Pod, p plan, tl timeline, podIP, hostIP string, now time.Time) (corev1.PodStatus, time.Time) {
+func buildPodStatus(pod *corev1.Pod, p Plan, tl timeline, podIP, hostIP string, now time.Time) (corev1.PodStatus, time.Time) {
 	w := &wakeups{now: now}
 	st := *pod.Status.DeepCopy()
 	pulled, started := p.pulledAt(tl), p.startedAt(tl)
@@ -168,17 +168,17 @@ func buildPodStatus(pod *corev1.Pod, p plan, tl timeline, podIP, hostIP string, 
 	for i, c := range pod.Spec.Containers {
 		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Started: ptr.To(false)}
 		switch {
-		case i == user && p.faults.ImagePullError:
+		case i == user && p.Faults.ImagePullError:
 			cs.State = imagePullState(pod, c, p, tl, now, w)
 		case now.Before(started):
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: ReasonContainerCreating}
-		case i == user && p.faults.Crash:
+		case i == user && p.Faults.Crash:
 			crashState(pod, c, p, started, now, w, &cs)
 		default:
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: mtime(started)}
 			cs.ContainerID = containerID(pod, c.Name, 0)
 		}
-		if !now.Before(pulled) && (i != user || !p.faults.ImagePullError) {
+		if !now.Before(pulled) && (i != user || !p.Faults.ImagePullError) {
 			cs.ImageID = imageID(c.Image)
 		}
 		if cs.State.Running != nil {
@@ -330,16 +330,16 @@ func readinessGates(pod *corev1.Pod) (bool, string) {
 }
 
 // crashState fills the user container's status for the crash fault: it starts at start, runs
-// for p.crashAfter, exits with the configured code, and is restarted after crashBackOff.
-func crashState(pod *corev1.Pod, c corev1.Container, p plan, start, now time.Time, w *wakeups, cs *corev1.ContainerStatus) {
+// for p.CrashAfter, exits with the configured code, and is restarted after crashBackOff.
+func crashState(pod *corev1.Pod, c corev1.Container, p Plan, start, now time.Time, w *wakeups, cs *corev1.ContainerStatus) {
 	reason := ReasonError
-	if p.faults.CrashExitCode == 0 {
+	if p.Faults.CrashExitCode == 0 {
 		reason = ReasonCompleted
 	}
 	s := start
 	var last *corev1.ContainerStateTerminated
 	for i := 0; i < 1_000_000; i++ {
-		crash := s.Add(p.crashAfter)
+		crash := s.Add(p.CrashAfter)
 		cs.RestartCount = int32(i)
 		if last != nil {
 			cs.LastTerminationState = corev1.ContainerState{Terminated: last}
@@ -350,7 +350,7 @@ func crashState(pod *corev1.Pod, c corev1.Container, p plan, start, now time.Tim
 			cs.ContainerID = containerID(pod, c.Name, int32(i))
 			return
 		}
-		last = &corev1.ContainerStateTerminated{ExitCode: p.faults.CrashExitCode, Reason: reason, Message: p.faults.CrashMessage,
+		last = &corev1.ContainerStateTerminated{ExitCode: p.Faults.CrashExitCode, Reason: reason, Message: p.Faults.CrashMessage,
 			StartedAt: mtime(s), FinishedAt: mtime(crash), ContainerID: containerID(pod, c.Name, int32(i))}
 		wait := crashBackOff(i)
 		restart := crash.Add(wait)
@@ -369,20 +369,20 @@ func crashState(pod *corev1.Pod, c corev1.Container, p plan, start, now time.Tim
 // imagePullState is the user container's state for the image-pull fault: ContainerCreating
 // while the first pull runs, ErrImagePull briefly after each failed pull, ImagePullBackOff
 // while waiting for the next attempt (10s doubling to 5m, then another pull).
-func imagePullState(pod *corev1.Pod, c corev1.Container, p plan, tl timeline, now time.Time, w *wakeups) corev1.ContainerState {
+func imagePullState(pod *corev1.Pod, c corev1.Container, p Plan, tl timeline, now time.Time, w *wakeups) corev1.ContainerState {
 	fail := p.pulledAt(tl)
 	if now.Before(fail) {
 		w.add(fail)
 		return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: ReasonContainerCreating}}
 	}
-	msg := p.faults.ImagePullMessage
+	msg := p.Faults.ImagePullMessage
 	if msg == "" {
 		msg = fmt.Sprintf("Failed to pull image %q: rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: not found",
 			c.Image, c.Image, c.Image)
 	}
 	for k := 0; k < 1_000_000; k++ {
 		shown := fail.Add(min(errImagePullShown, backOff(k)))
-		next := fail.Add(backOff(k)).Add(p.pull)
+		next := fail.Add(backOff(k)).Add(p.ImagePull)
 		if now.Before(shown) {
 			w.add(shown)
 			return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: ReasonErrImagePull, Message: msg}}

@@ -49,7 +49,7 @@ func cstatus(st corev1.PodStatus, name string) corev1.ContainerStatus {
 type statusRun struct {
 	t    *testing.T
 	pod  *corev1.Pod
-	plan plan
+	plan Plan
 	tl   timeline
 }
 
@@ -60,7 +60,7 @@ func (r *statusRun) at(d time.Duration) (corev1.PodStatus, time.Time) {
 }
 
 func TestBuildPodStatus_HealthyPhases(t *testing.T) {
-	r := &statusRun{t: t, pod: knativePod(), plan: plan{pull: time.Second, start: time.Second, startup: 2 * time.Second}, tl: timeline{bound: t0}}
+	r := &statusRun{t: t, pod: knativePod(), plan: Plan{ImagePull: time.Second, ContainerStart: time.Second, Startup: 2 * time.Second}, tl: timeline{bound: t0}}
 
 	st, next := r.at(0)
 	if st.Phase != corev1.PodPending || st.PodIP != "127.10.0.7" || st.HostIP != "127.0.0.1" || len(st.PodIPs) != 1 || st.PodIPs[0].IP != st.PodIP {
@@ -119,7 +119,7 @@ func TestBuildPodStatus_HealthyPhases(t *testing.T) {
 }
 
 func TestBuildPodStatus_ReadyWaitsForSandbox(t *testing.T) {
-	r := &statusRun{t: t, pod: knativePod(), plan: plan{startup: time.Second}, tl: timeline{bound: t0, sandboxStarted: true}}
+	r := &statusRun{t: t, pod: knativePod(), plan: Plan{Startup: time.Second}, tl: timeline{bound: t0, sandboxStarted: true}}
 	if st, _ := r.at(5 * time.Second); cond(st, corev1.PodReady).Status != corev1.ConditionFalse {
 		t.Fatal("pod Ready before the sandbox's ready signal")
 	}
@@ -130,7 +130,7 @@ func TestBuildPodStatus_ReadyWaitsForSandbox(t *testing.T) {
 }
 
 func TestBuildPodStatus_NeverReady(t *testing.T) {
-	r := &statusRun{t: t, pod: knativePod(), plan: plan{faults: Faults{NeverReady: true}}, tl: timeline{bound: t0, sandboxStarted: true, sandboxReady: t0}}
+	r := &statusRun{t: t, pod: knativePod(), plan: Plan{Faults: Faults{NeverReady: true}}, tl: timeline{bound: t0, sandboxStarted: true, sandboxReady: t0}}
 	st, next := r.at(time.Hour)
 	if st.Phase != corev1.PodRunning || cond(st, corev1.PodReady).Status != corev1.ConditionFalse || cstatus(st, serving.QueueContainerName).Ready {
 		t.Errorf("never-ready after 1h: phase %s Ready %s, want Running and not Ready", st.Phase, cond(st, corev1.PodReady).Status)
@@ -142,7 +142,7 @@ func TestBuildPodStatus_NeverReady(t *testing.T) {
 
 // §1.5: the Revision reconciler reads lastState.terminated.exitCode of the user container.
 func TestBuildPodStatus_Crash_ExitCodeAndCrashLoopBackOff_Spec1_5(t *testing.T) {
-	r := &statusRun{t: t, pod: knativePod(), plan: plan{faults: Faults{Crash: true, CrashExitCode: 2, CrashMessage: "panic: boom"}}, tl: timeline{bound: t0}}
+	r := &statusRun{t: t, pod: knativePod(), plan: Plan{Faults: Faults{Crash: true, CrashExitCode: 2, CrashMessage: "panic: boom"}}, tl: timeline{bound: t0}}
 	st, next := r.at(0)
 	user := cstatus(st, serving.UserContainerDefaultName)
 	term := user.LastTerminationState.Terminated
@@ -172,7 +172,7 @@ func TestBuildPodStatus_Crash_ExitCodeAndCrashLoopBackOff_Spec1_5(t *testing.T) 
 }
 
 func TestBuildPodStatus_CrashAfterRunsFirst(t *testing.T) {
-	r := &statusRun{t: t, pod: knativePod(), plan: plan{crashAfter: 5 * time.Second, faults: Faults{Crash: true, CrashExitCode: 1}}, tl: timeline{bound: t0}}
+	r := &statusRun{t: t, pod: knativePod(), plan: Plan{CrashAfter: 5 * time.Second, Faults: Faults{Crash: true, CrashExitCode: 1}}, tl: timeline{bound: t0}}
 	st, next := r.at(time.Second)
 	user := cstatus(st, serving.UserContainerDefaultName)
 	if user.State.Running == nil || user.RestartCount != 0 || user.LastTerminationState.Terminated != nil || !next.Equal(t0.Add(5*time.Second)) {
@@ -186,7 +186,7 @@ func TestBuildPodStatus_CrashAfterRunsFirst(t *testing.T) {
 }
 
 func TestBuildPodStatus_ImagePullError(t *testing.T) {
-	r := &statusRun{t: t, pod: knativePod(), plan: plan{pull: 2 * time.Second, faults: Faults{ImagePullError: true}}, tl: timeline{bound: t0}}
+	r := &statusRun{t: t, pod: knativePod(), plan: Plan{ImagePull: 2 * time.Second, Faults: Faults{ImagePullError: true}}, tl: timeline{bound: t0}}
 	st, _ := r.at(time.Second)
 	if w := cstatus(st, serving.UserContainerDefaultName).State.Waiting; w == nil || w.Reason != ReasonContainerCreating {
 		t.Errorf("while pulling: %+v, want ContainerCreating", w)
@@ -194,7 +194,7 @@ func TestBuildPodStatus_ImagePullError(t *testing.T) {
 	st, _ = r.at(2 * time.Second)
 	w := cstatus(st, serving.UserContainerDefaultName).State.Waiting
 	if w == nil || w.Reason != ReasonErrImagePull || !strings.Contains(w.Message, `"example.com/hello:v1"`) {
-		t.Errorf("after the failed pull: %+v, want ErrImagePull naming the image", w)
+		t.Errorf("after the failed ImagePull: %+v, want ErrImagePull naming the image", w)
 	}
 	st, next := r.at(4 * time.Second)
 	if w := cstatus(st, serving.UserContainerDefaultName).State.Waiting; w == nil || w.Reason != ReasonImagePullBackOff {
