@@ -157,3 +157,18 @@ const (
 	MetricAggregationWeightedExponential    = "weighted-exponential"
 	MetricAggregationWeightedExponentialAlt = "weightedExponential"
 )
+
+// Data-plane headers, values and User-Agents (knative-semantics.md §4 Forwarding, §5 Header
+// names; net:pkg/http/header/header.go).
+const (
+	ProxyHeaderName          = "K-Proxy-Request"
+	ProxyHeaderValue         = "activator"
+	OriginalHostHeaderName   = "K-Original-Host"
+	KubeletProbeHeaderName   = "K-Kubelet-Probe"
+	HashHeaderName           = "K-Network-Hash"
+	IngressProbeValue        = "probe"
+	KubeProbeUserAgentPrefix = "kube-probe/"
+	ActivatorProbeUserAgent  = "Knative-Activator-Probe"
+	QueueProxyProbeUserAgent = "Knative-Queue-Proxy-Probe"
+	IngressProbeUserAgent    = "Knative-Ingress-Probe"
+)

@@ -59,6 +59,12 @@ func TestComputeDesired_KnativeLabelerRule(t *testing.T) { // knative-semantics.
 	hello4 := cfgObj("hello", 4, "hello-00003", "hello")
 	revs4 := append(append([]servingv1.Revision{}, revs...), revObj("hello-00004", &hello4, "4"))
 
+	// A Service-owned Configuration, as the Service reconciler creates it.
+	owned := cfgObj("hello", 1, "hello-00001", "hello")
+	owned.OwnerReferences = []metav1.OwnerReference{{APIVersion: "serving.knative.dev/v1", Kind: "Service",
+		Name: "hello", UID: "svc-uid", Controller: ptr.To(true)}}
+	ownedRevs := []servingv1.Revision{revObj("hello-00001", &owned, "1")}
+
 	latest := []servingv1.TrafficTarget{{ConfigurationName: "hello", LatestRevision: ptr.To(true), Percent: ptr.To[int64](100)}}
 	cases := []struct {
 		name     string
@@ -104,6 +110,20 @@ func TestComputeDesired_KnativeLabelerRule(t *testing.T) { // knative-semantics.
 		revs:     revs,
 		wantCfgs: map[string]sets.Set[string]{},
 		wantRevs: map[string]sets.Set[string]{},
+	}, {
+		name:     "a Service's Configuration is routed by the Service's Route even before it exists",
+		configs:  []servingv1.Configuration{owned},
+		revs:     ownedRevs,
+		wantCfgs: map[string]sets.Set[string]{"hello": setOf("hello")},
+		wantRevs: map[string]sets.Set[string]{"hello-00001": setOf("hello")},
+	}, {
+		name: "once the Service's Route exists its spec decides which revisions are routed",
+		routes: []servingv1.Route{routeObj("hello", "hello",
+			[]servingv1.TrafficTarget{{RevisionName: "hello-00000", LatestRevision: ptr.To(false)}}, nil)},
+		configs:  []servingv1.Configuration{owned},
+		revs:     append(ownedRevs, revObj("hello-00000", &owned, "0")),
+		wantCfgs: map[string]sets.Set[string]{"hello": setOf("hello")},
+		wantRevs: map[string]sets.Set[string]{"hello-00000": setOf("hello")},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,9 +16,12 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/servingsim/servingsim/stack/apis/duck"
@@ -77,8 +81,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&servingv1.Route{}).
 		Owns(&netv1alpha1.Ingress{}).
 		Owns(&corev1.Service{}).
-		Watches(&servingv1.Configuration{}, handler.EnqueueRequestsFromMapFunc(r.routesForConfiguration)).
-		Watches(&servingv1.Revision{}, handler.EnqueueRequestsFromMapFunc(r.routesForRevision)).
+		Watches(&servingv1.Configuration{}, handler.EnqueueRequestsFromMapFunc(r.routesForConfiguration),
+			builder.WithPredicates(predicate.Funcs{UpdateFunc: configurationRoutingChanged})).
+		Watches(&servingv1.Revision{}, handler.EnqueueRequestsFromMapFunc(r.routesForRevision),
+			builder.WithPredicates(predicate.Funcs{UpdateFunc: revisionRoutingChanged})).
 		Watches(&corev1.ConfigMap{}, h, p).
 		Complete(r)
 }
@@ -305,6 +311,37 @@ func (l clientLookup) Revision(name string) (*servingv1.Revision, error) {
 		return nil, fmt.Errorf("get revision %s/%s: %w", l.ns, name, err)
 	}
 	return rev, nil
+}
+
+// configurationRoutingChanged passes Configuration updates that can change a Route: its latest
+// ready Revision or its Ready condition (creates and deletes always pass).
+func configurationRoutingChanged(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*servingv1.Configuration)
+	n, ok2 := e.ObjectNew.(*servingv1.Configuration)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return o.Status.LatestReadyRevisionName != n.Status.LatestReadyRevisionName ||
+		readyStatus(&o.Status.Status) != readyStatus(&n.Status.Status)
+}
+
+// revisionRoutingChanged passes Revision updates that can change a Route: readiness, labels
+// (configuration, service) or containers (the h2c port) — not the frequent replica counts.
+func revisionRoutingChanged(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*servingv1.Revision)
+	n, ok2 := e.ObjectNew.(*servingv1.Revision)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return readyStatus(&o.Status.Status) != readyStatus(&n.Status.Status) ||
+		!maps.Equal(o.Labels, n.Labels) || RevisionProtocol(o) != RevisionProtocol(n)
+}
+
+func readyStatus(s *duck.Status) corev1.ConditionStatus {
+	if c := s.GetCondition(duck.ConditionReady); c != nil {
+		return c.Status
+	}
+	return ""
 }
 
 func (r *Reconciler) allRoutes(ctx context.Context) []reconcile.Request {

@@ -12,10 +12,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/servingsim/servingsim/stack/apis"
 	"github.com/servingsim/servingsim/stack/apis/duck"
@@ -32,6 +34,7 @@ type fixture struct {
 	c   client.Client
 	r   *Reconciler
 	rec *record.FakeRecorder
+	clk *clocktesting.FakeClock
 }
 
 func newFixture(t *testing.T, cm map[string]map[string]string, objs ...client.Object) *fixture {
@@ -52,7 +55,8 @@ func newFixture(t *testing.T, cm map[string]map[string]string, objs ...client.Ob
 		}
 	}
 	rec := record.NewFakeRecorder(100)
-	return &fixture{t: t, c: c, rec: rec, r: &Reconciler{Client: c, Config: store, Clock: clocktesting.NewFakeClock(t0), Recorder: rec}}
+	clk := clocktesting.NewFakeClock(t0)
+	return &fixture{t: t, c: c, rec: rec, clk: clk, r: &Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec}}
 }
 
 func (f *fixture) reconcile() {
@@ -159,6 +163,19 @@ func TestReconcile_RouteBecomesReadyWithIngress(t *testing.T) { // knative-seman
 	if rt.Status.URL != "http://hello.demo.example.com" {
 		t.Errorf("status.url = %q, want http://hello.demo.example.com", rt.Status.URL)
 	}
+
+	// Idle: a later reconcile of the same state writes nothing.
+	rv := func() string {
+		return rt.ResourceVersion + "/" + f.get("hello", &netv1alpha1.Ingress{}).GetResourceVersion() + "/" +
+			f.get("hello", &corev1.Service{}).GetResourceVersion()
+	}
+	before := rv()
+	f.clk.Step(time.Minute)
+	f.reconcile()
+	rt = f.route()
+	if after := rv(); after != before {
+		t.Errorf("resource versions (route/ingress/placeholder) moved from %s to %s on a no-op reconcile", before, after)
+	}
 }
 
 func TestReconcile_BadTargetProgramsNothing(t *testing.T) { // §1.6 ConfigurationMissing
@@ -221,5 +238,29 @@ func TestReconcile_PlaceholderNotOwned(t *testing.T) { // §6, NotOwned
 	c := f.route().Status.GetCondition(servingv1.RouteConditionIngressReady)
 	if !c.IsFalse() || c.Reason != "NotOwned" || c.Message != `There is an existing placeholder Service "hello" that we do not own.` {
 		t.Errorf("IngressReady = %+v, want False/NotOwned", c)
+	}
+}
+
+func TestWatchPredicates_IgnoreReplicaChurn(t *testing.T) { // routes re-run on readiness, not on scale
+	old := rev("hello-00001", "hello", corev1.ConditionTrue)
+	scaled := old.DeepCopy()
+	scaled.Status.ActualReplicas = ptr.To[int32](5)
+	if revisionRoutingChanged(event.UpdateEvent{ObjectOld: old, ObjectNew: scaled}) {
+		t.Errorf("revisionRoutingChanged(replica count only) = true, want false")
+	}
+	failed := old.DeepCopy()
+	failed.Status.Conditions[0].Status = corev1.ConditionFalse
+	if !revisionRoutingChanged(event.UpdateEvent{ObjectOld: old, ObjectNew: failed}) {
+		t.Errorf("revisionRoutingChanged(Ready True→False) = false, want true")
+	}
+	c1 := cfgWith("hello", "hello-00001", corev1.ConditionTrue)
+	c2 := c1.DeepCopy()
+	c2.Status.LatestCreatedRevisionName = "hello-00002"
+	if configurationRoutingChanged(event.UpdateEvent{ObjectOld: c1, ObjectNew: c2}) {
+		t.Errorf("configurationRoutingChanged(latestCreated only) = true, want false")
+	}
+	c2.Status.LatestReadyRevisionName = "hello-00002"
+	if !configurationRoutingChanged(event.UpdateEvent{ObjectOld: c1, ObjectNew: c2}) {
+		t.Errorf("configurationRoutingChanged(latestReady moved) = false, want true")
 	}
 }

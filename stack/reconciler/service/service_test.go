@@ -51,13 +51,15 @@ type fixture struct {
 	c   client.Client
 	r   *Reconciler
 	rec *record.FakeRecorder
+	clk *clocktesting.FakeClock
 }
 
 func newFixture(t *testing.T, objs ...client.Object) *fixture {
 	c := newClient(objs...)
 	rec := record.NewFakeRecorder(100)
-	return &fixture{t: t, c: c, rec: rec,
-		r: &Reconciler{Client: c, Config: config.NewStore(), Clock: clocktesting.NewFakeClock(t0), Recorder: rec}}
+	clk := clocktesting.NewFakeClock(t0)
+	return &fixture{t: t, c: c, rec: rec, clk: clk,
+		r: &Reconciler{Client: c, Config: config.NewStore(), Clock: clk, Recorder: rec}}
 }
 
 func (f *fixture) reconcile() error {
@@ -203,6 +205,13 @@ func TestReconcile_PropagatesChildStatus(t *testing.T) { // §1.3 steps 2, 4, 5
 	}
 	if r := cond(&svc.Status.Status, duck.ConditionReady); !r.IsUnknown() {
 		t.Errorf("Ready = %+v, want Unknown while traffic migrates", r)
+	}
+
+	// Level-triggered and idle: reconciling the same state later writes nothing (§1.7).
+	f.clk.Step(time.Minute)
+	must(t, f.reconcile())
+	if again := get(t, f.c, "hello", &servingv1.Service{}); again.ResourceVersion != svc.ResourceVersion {
+		t.Errorf("resourceVersion moved from %s to %s on a no-op reconcile", svc.ResourceVersion, again.ResourceVersion)
 	}
 }
 
