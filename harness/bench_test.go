@@ -3,13 +3,17 @@ package harness_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/servingsim/servingsim/harness"
 	servingv1 "github.com/servingsim/servingsim/stack/apis/serving/v1"
@@ -79,7 +83,8 @@ func BenchmarkServiceCreateToReady(b *testing.B) {
 func BenchmarkThousandServicesAtOnce(b *testing.B) {
 	st := startBenchStack(b)
 	ctx := context.Background()
-	const n = 1000
+	n := benchCount(1000)
+	before := apiWrites(b, st)
 	for i := 0; i < b.N; i++ {
 		ns, err := st.NewNamespace(ctx, "bench-1k")
 		if err != nil {
@@ -116,4 +121,66 @@ func BenchmarkThousandServicesAtOnce(b *testing.B) {
 		b.ReportMetric(created.Seconds(), "create-all-s")
 		b.ReportMetric(time.Since(start).Seconds(), "all-ready-s")
 	}
+	after := apiWrites(b, st)
+	b.ReportMetric((after["total"]-before["total"])/float64(n*b.N), "api-writes/ksvc")
+	if testing.Verbose() {
+		keys := make([]string, 0, len(after))
+		for k := range after {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.Logf("writes %-40s %6.0f", k, after[k]-before[k])
+		}
+	}
+}
+
+// benchCount lets a developer shrink a benchmark's object count (SERVINGSIM_BENCH_N) while
+// profiling; the documented numbers use the default.
+func benchCount(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("SERVINGSIM_BENCH_N")); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// apiWrites returns the API server's count of mutating requests (create, update, patch, delete)
+// by resource, from its own /metrics.
+func apiWrites(b *testing.B, st *harness.Stack) map[string]float64 {
+	b.Helper()
+	cs, err := kubernetes.NewForConfig(st.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := cs.RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if !strings.HasPrefix(line, "apiserver_request_total{") {
+			continue
+		}
+		verb := labelValue(line, "verb")
+		if verb != "POST" && verb != "PUT" && verb != "PATCH" && verb != "DELETE" {
+			continue
+		}
+		res := labelValue(line, "resource")
+		if sub := labelValue(line, "subresource"); sub != "" {
+			res += "/" + sub
+		}
+		v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		out[res] += v
+		out["total"] += v
+	}
+	return out
+}
+
+func labelValue(line, name string) string {
+	i := strings.Index(line, name+`="`)
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(name)+2:]
+	return rest[:strings.IndexByte(rest, '"')]
 }

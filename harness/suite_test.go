@@ -14,7 +14,7 @@ import (
 
 // One stack for the suite, a fresh namespace per spec (style.md: kubebuilder suite_test).
 var (
-	stack   *harness.Stack
+	stack    *harness.Stack
 	suiteCtx context.Context
 )
 

@@ -86,7 +86,7 @@ func (r *endpointsReconciler) podHandler() handler.EventHandler {
 			return
 		}
 		svcs := &corev1.ServiceList{}
-		if err := r.rt.client.List(ctx, svcs, client.InNamespace(pods[0].GetNamespace())); err != nil {
+		if err := r.rt.client.List(ctx, svcs, client.InNamespace(pods[0].GetNamespace()), client.UnsafeDisableDeepCopy); err != nil { // read-only scan
 			return
 		}
 		for i := range svcs.Items {

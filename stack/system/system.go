@@ -90,7 +90,8 @@ func New(cfg *rest.Config, opts Options) (*System, error) {
 		}),
 		HealthProbeBindAddress: "0",
 		// Several stacks may run in one process (tests, benchmarks): controller names repeat.
-		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true)},
+		// Reconcilers mostly wait on the API server, so several workers per controller keep it busy.
+		Controller: ctrlconfig.Controller{SkipNameValidation: ptr.To(true), MaxConcurrentReconciles: DefaultWorkers},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -124,6 +125,9 @@ func (s *System) enabled(name string) bool {
 	}
 	return false
 }
+
+// DefaultWorkers is each controller's MaxConcurrentReconciles.
+const DefaultWorkers = 8
 
 // GatewayAddress is host:port of the gateway's external listener.
 func (s *System) GatewayAddress() string {

@@ -66,15 +66,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	logger := log.FromContext(ctx)
 	ns := req.Namespace
 	routes := &servingv1.RouteList{}
-	if err := r.Client.List(ctx, routes, client.InNamespace(ns)); err != nil {
+	if err := r.Client.List(ctx, routes, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list routes in %s: %w", ns, err)
 	}
 	configs := &servingv1.ConfigurationList{}
-	if err := r.Client.List(ctx, configs, client.InNamespace(ns)); err != nil {
+	if err := r.Client.List(ctx, configs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list configurations in %s: %w", ns, err)
 	}
 	revs := &servingv1.RevisionList{}
-	if err := r.Client.List(ctx, revs, client.InNamespace(ns)); err != nil {
+	if err := r.Client.List(ctx, revs, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list revisions in %s: %w", ns, err)
 	}
 	want := ComputeDesired(routes.Items, configs.Items, revs.Items)
