@@ -39,7 +39,7 @@ Ctrl-C, which stops everything and removes etcd's and the API server's temporary
 				return &exitError{code: exitBadInput, err: err}
 			}
 			abs, _ := filepath.Abs(kubeconfig)
-			fmt.Fprintf(out, "servingsim is up (seed %d)\n  kubeconfig: %s\n  gateway:    %s\n  try:        KUBECONFIG=%s kubectl get ksvc -A\nPress Ctrl-C to stop.\n",
+			fmt.Fprintf(out, "servingsim is up (seed %d)\n  kubeconfig: %s\n  gateway:    %s (Ingresses are programmed; the HTTP data path is not implemented yet)\n  try:        KUBECONFIG=%s kubectl get ksvc -A\nPress Ctrl-C to stop.\n",
 				seed, abs, st.System.GatewayAddress(), abs)
 			<-ctx.Done()
 			fmt.Fprintln(out, "stopping...")
