@@ -16,6 +16,6 @@ Knative's CRDs, reconcilers and admission webhook) with simulated pods, in one p
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCommand(), newRunCommand(), newVersionCommand())
+	root.AddCommand(newUpCommand(), newRunCommand(), newVersionCommand(), newDecideCommand())
 	return root
 }
