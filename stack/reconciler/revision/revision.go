@@ -226,7 +226,7 @@ func (r *Reconciler) reconcilePA(ctx context.Context, rev *servingv1.Revision, d
 	case !kmeta.IsControlledBy(pa, rev):
 		m.MarkFalse(servingv1.RevisionConditionResourcesAvailable, ReasonNotOwned, notOwnedMessage("PodAutoscaler", desired.Name))
 		return fmt.Errorf("revision %s does not own podautoscaler %s", rev.Name, desired.Name)
-	case !equality.Semantic.DeepEqual(desired.Spec, pa.Spec) || !equality.Semantic.DeepEqual(desired.Annotations, pa.Annotations):
+	case !equality.Semantic.DeepEqual(desired.Spec, pa.Spec) || !paAnnotationsMatch(desired.Annotations, pa.Annotations):
 		want := pa.DeepCopy()
 		want.Spec = desired.Spec
 		want.Annotations = desired.Annotations
@@ -244,4 +244,26 @@ func (r *Reconciler) event(obj client.Object, typ, reason, msg string) {
 	if r.Recorder != nil {
 		r.Recorder.Event(obj, typ, reason, msg)
 	}
+}
+
+// paAnnotationsMatch compares a PA's annotations with the desired ones, ignoring the class and
+// metric annotations the admission webhook defaults onto every PA (§2.1) when the Revision does
+// not set them; otherwise every reconcile would see drift and rewrite the PA.
+func paAnnotationsMatch(desired, have map[string]string) bool {
+	defaulted := map[string]bool{serving.ClassAnnotationKey: true, serving.MetricAnnotationKey: true}
+	for k, v := range have {
+		if dv, ok := desired[k]; ok {
+			if dv != v {
+				return false
+			}
+		} else if !defaulted[k] {
+			return false
+		}
+	}
+	for k := range desired {
+		if _, ok := have[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -160,5 +160,17 @@ func queueReadinessProbe(user *corev1.Probe, port int32) *corev1.Probe {
 	if p.PeriodSeconds == 0 {
 		p.PeriodSeconds = queueReadinessPeriodAggressive
 	}
+	// Spell out the API server's probe defaults: the Deployment drift check (DeepDerivative)
+	// compares integers exactly, so a 0 here would look like drift after every write and make
+	// the reconciler rewrite the Deployment on each pass.
+	if p.TimeoutSeconds == 0 {
+		p.TimeoutSeconds = 1
+	}
+	if p.SuccessThreshold == 0 {
+		p.SuccessThreshold = 1
+	}
+	if p.FailureThreshold == 0 {
+		p.FailureThreshold = 3
+	}
 	return p
 }
