@@ -4,12 +4,12 @@ import (
 	"context"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/servingsim/servingsim/stack/apis/duck"
 	netv1alpha1 "github.com/servingsim/servingsim/stack/apis/networking/v1alpha1"
 	"github.com/servingsim/servingsim/stack/apis/serving"
 	"github.com/servingsim/servingsim/stack/reconciler"
@@ -49,17 +49,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		r.Table.Delete(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
-	before := ing.DeepCopy()
-	m := netv1alpha1.IngressConditions.Manage(&ing.Status.Status, metav1.NewTime(r.Clock.Now()))
-	reconciler.PreReconcile(m, &ing.Status.Status, ing.Generation)
-
-	r.Table.Set(ing)
-	m.MarkTrue(netv1alpha1.IngressConditionNetworkConfigured)
-	m.MarkTrue(netv1alpha1.IngressConditionLoadBalancerReady)
-	ing.Status.PublicLoadBalancer = &netv1alpha1.LoadBalancerStatus{Ingress: []netv1alpha1.LoadBalancerIngressStatus{{DomainInternal: PublicLoadBalancerDomain}}}
-	ing.Status.PrivateLoadBalancer = &netv1alpha1.LoadBalancerStatus{Ingress: []netv1alpha1.LoadBalancerIngressStatus{{DomainInternal: PrivateLoadBalancerDomain}}}
-
-	reconciler.PostReconcile(&ing.Status.Status, ing.Generation)
-	err := reconciler.UpdateStatus(ctx, r.Client, before, ing, func(o client.Object) any { return o.(*netv1alpha1.Ingress).Status })
-	return ctrl.Result{}, err
+	return reconciler.Frame(ctx, r.Client, ing, netv1alpha1.IngressConditions, r.Clock.Now(),
+		func(m duck.ConditionManager) (ctrl.Result, error) {
+			r.Table.Set(ing)
+			m.MarkTrue(netv1alpha1.IngressConditionNetworkConfigured)
+			m.MarkTrue(netv1alpha1.IngressConditionLoadBalancerReady)
+			ing.Status.PublicLoadBalancer = &netv1alpha1.LoadBalancerStatus{Ingress: []netv1alpha1.LoadBalancerIngressStatus{{DomainInternal: PublicLoadBalancerDomain}}}
+			ing.Status.PrivateLoadBalancer = &netv1alpha1.LoadBalancerStatus{Ingress: []netv1alpha1.LoadBalancerIngressStatus{{DomainInternal: PrivateLoadBalancerDomain}}}
+			return ctrl.Result{}, nil
+		})
 }

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
@@ -73,17 +72,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !cfg.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	before := cfg.DeepCopy()
-	m := servingv1.ConfigurationConditions.Manage(&cfg.Status.Status, metav1.NewTime(r.Clock.Now()))
-	reconciler.PreReconcile(m, &cfg.Status.Status, cfg.Generation)
-	err := r.reconcile(ctx, cfg, m)
-	reconciler.PostReconcile(&cfg.Status.Status, cfg.Generation)
-	if uerr := reconciler.UpdateStatus(ctx, r.Client, before, cfg, func(o client.Object) any {
-		return o.(*servingv1.Configuration).Status
-	}); uerr != nil {
-		err = errors.Join(err, uerr)
-	}
-	return ctrl.Result{}, err
+	return reconciler.Frame(ctx, r.Client, cfg, servingv1.ConfigurationConditions, r.Clock.Now(),
+		func(m duck.ConditionManager) (ctrl.Result, error) { return ctrl.Result{}, r.reconcile(ctx, cfg, m) })
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, cfg *servingv1.Configuration, m duck.ConditionManager) error {

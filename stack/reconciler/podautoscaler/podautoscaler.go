@@ -2,7 +2,6 @@ package podautoscaler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
@@ -113,16 +111,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.decider().Delete(req.NamespacedName)
 		return reconcile.Result{}, nil
 	}
-	before := pa.DeepCopy()
 	now := r.Clock.Now()
-	m := autoscalingv1alpha1.PodAutoscalerConditions.Manage(&pa.Status.Status, metav1.NewTime(now))
-	reconciler.PreReconcile(m, &pa.Status.Status, pa.Generation)
-
-	result, err := r.reconcile(ctx, pa, m, r.Config.Load(), now)
-
-	reconciler.PostReconcile(&pa.Status.Status, pa.Generation)
-	uerr := reconciler.UpdateStatus(ctx, r.Client, before, pa, func(o client.Object) any { return o.(*autoscalingv1alpha1.PodAutoscaler).Status })
-	return result, errors.Join(err, uerr)
+	return reconciler.Frame(ctx, r.Client, pa, autoscalingv1alpha1.PodAutoscalerConditions, now,
+		func(m duck.ConditionManager) (reconcile.Result, error) {
+			return r.reconcile(ctx, pa, m, r.Config.Load(), now)
+		})
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler, m duck.ConditionManager, cfg *config.Config, now time.Time) (reconcile.Result, error) {

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
@@ -90,21 +89,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !rev.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil // children go with the owner references
 	}
-	before := rev.DeepCopy()
+	wasReady := rev.Status.GetCondition(duck.ConditionReady).IsTrue()
 	now := r.Clock.Now()
-	m := servingv1.RevisionConditions.Manage(&rev.Status.Status, metav1.NewTime(now))
-	reconciler.PreReconcile(m, &rev.Status.Status, rev.Generation)
-
-	result, err := r.reconcile(ctx, rev, m, r.Config.Load(), now)
-
-	reconciler.PostReconcile(&rev.Status.Status, rev.Generation)
-	uerr := reconciler.UpdateStatus(ctx, r.Client, before, rev, func(o client.Object) any { return o.(*servingv1.Revision).Status })
-	wasReady := before.Status.GetCondition(duck.ConditionReady).IsTrue()
-	if isReady := rev.Status.GetCondition(duck.ConditionReady).IsTrue(); uerr == nil && !wasReady && isReady {
+	result, err := reconciler.Frame(ctx, r.Client, rev, servingv1.RevisionConditions, now,
+		func(m duck.ConditionManager) (reconcile.Result, error) {
+			return r.reconcile(ctx, rev, m, r.Config.Load(), now)
+		})
+	var statusErr *reconciler.StatusUpdateError
+	if isReady := rev.Status.GetCondition(duck.ConditionReady).IsTrue(); !errors.As(err, &statusErr) && !wasReady && isReady {
 		log.FromContext(ctx).Info("Revision became ready", "revision", rev.Name)
 		r.event(rev, corev1.EventTypeNormal, "RevisionReady", "Revision becomes ready upon all resources being ready")
 	}
-	return result, errors.Join(err, uerr)
+	return result, err
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, rev *servingv1.Revision, m duck.ConditionManager, cfg *config.Config, now time.Time) (reconcile.Result, error) {

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
@@ -98,17 +97,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !route.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	before := route.DeepCopy()
-	m := servingv1.RouteConditions.Manage(&route.Status.Status, metav1.NewTime(r.Clock.Now()))
-	reconciler.PreReconcile(m, &route.Status.Status, route.Generation)
-	err := r.reconcile(ctx, route, m)
-	reconciler.PostReconcile(&route.Status.Status, route.Generation)
-	if uerr := reconciler.UpdateStatus(ctx, r.Client, before, route, func(o client.Object) any {
-		return o.(*servingv1.Route).Status
-	}); uerr != nil {
-		err = errors.Join(err, uerr)
-	}
-	return ctrl.Result{}, err
+	return reconciler.Frame(ctx, r.Client, route, servingv1.RouteConditions, r.Clock.Now(),
+		func(m duck.ConditionManager) (ctrl.Result, error) { return ctrl.Result{}, r.reconcile(ctx, route, m) })
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, route *servingv1.Route, m duck.ConditionManager) error {

@@ -3,7 +3,6 @@ package serverlessservice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -92,15 +91,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !sks.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil
 	}
-	before := sks.DeepCopy()
-	m := netv1alpha1.ServerlessServiceConditions.Manage(&sks.Status.Status, metav1.NewTime(r.Clock.Now()))
-	reconciler.PreReconcile(m, &sks.Status.Status, sks.Generation)
-
-	err := r.reconcile(ctx, sks, m)
-
-	reconciler.PostReconcile(&sks.Status.Status, sks.Generation)
-	uerr := reconciler.UpdateStatus(ctx, r.Client, before, sks, func(o client.Object) any { return o.(*netv1alpha1.ServerlessService).Status })
-	return reconcile.Result{}, errors.Join(err, uerr)
+	return reconciler.Frame(ctx, r.Client, sks, netv1alpha1.ServerlessServiceConditions, r.Clock.Now(),
+		func(m duck.ConditionManager) (reconcile.Result, error) {
+			return reconcile.Result{}, r.reconcile(ctx, sks, m)
+		})
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, sks *netv1alpha1.ServerlessService, m duck.ConditionManager) error {

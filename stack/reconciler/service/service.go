@@ -7,7 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
@@ -72,17 +71,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !svc.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	before := svc.DeepCopy()
-	m := servingv1.ServiceConditions.Manage(&svc.Status.Status, metav1.NewTime(r.Clock.Now()))
-	reconciler.PreReconcile(m, &svc.Status.Status, svc.Generation)
-	err := r.reconcile(ctx, svc, m)
-	reconciler.PostReconcile(&svc.Status.Status, svc.Generation)
-	if uerr := reconciler.UpdateStatus(ctx, r.Client, before, svc, func(o client.Object) any {
-		return o.(*servingv1.Service).Status
-	}); uerr != nil {
-		err = errors.Join(err, uerr)
-	}
-	return ctrl.Result{}, err
+	return reconciler.Frame(ctx, r.Client, svc, servingv1.ServiceConditions, r.Clock.Now(),
+		func(m duck.ConditionManager) (ctrl.Result, error) { return ctrl.Result{}, r.reconcile(ctx, svc, m) })
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, svc *servingv1.Service, m duck.ConditionManager) error {
