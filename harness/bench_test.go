@@ -172,6 +172,9 @@ func apiWrites(b *testing.B, st *harness.Stack) map[string]float64 {
 		v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
 		out[res] += v
 		out["total"] += v
+		if code := labelValue(line, "code"); !strings.HasPrefix(code, "2") {
+			out[res+" "+code] += v // conflicts and other failed writes, worth driving down
+		}
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/servingsim/servingsim/stack/gateway"
 	"github.com/servingsim/servingsim/stack/podruntime"
+	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/reconciler/configuration"
 	"github.com/servingsim/servingsim/stack/reconciler/gc"
 	"github.com/servingsim/servingsim/stack/reconciler/labeler"
@@ -88,6 +89,11 @@ func (s *System) podRuntimeOptions() podruntime.Options {
 	}
 	if o.Source == nil {
 		o.Source = s.Random
+	}
+	if o.Sandbox == nil {
+		s.Pods = queueproxy.NewSandbox(queueproxy.SandboxOptions{Clock: o.Clock, Source: o.Source,
+			DrainQuietPeriod: s.opts.DrainQuietPeriod, Logger: s.opts.Logger.WithName("pod")})
+		o.Sandbox = s.Pods
 	}
 	return o
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
@@ -19,6 +20,7 @@ import (
 	"github.com/servingsim/servingsim/stack/config"
 	"github.com/servingsim/servingsim/stack/gateway"
 	"github.com/servingsim/servingsim/stack/podruntime"
+	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/reconciler/podautoscaler"
 	"github.com/servingsim/servingsim/stack/rng"
 )
@@ -44,8 +46,12 @@ type Options struct {
 	// Components overrides which components run; nil means all. Names: see AllComponents.
 	Components []string
 	// PodRuntime configures the simulated kubelet (startup model, faults, sandbox). Its clock
-	// and random source default to the system's.
+	// and random source default to the system's; its Sandbox defaults to the live one (a real
+	// queue-proxy and app per pod on the pod's loopback IP, see System.Pods).
 	PodRuntime podruntime.Options
+	// DrainQuietPeriod is each queue-proxy's drain quiet period (Knative: 30s). Default
+	// queueproxy.DefaultDrainQuietPeriod. Tests shorten it so scale-downs finish quickly.
+	DrainQuietPeriod time.Duration
 	// Decider gives each PodAutoscaler its desired scale. Default: podautoscaler.StaticDecider
 	// (the initial decision; no autoscaling).
 	Decider podautoscaler.Decider
@@ -62,7 +68,10 @@ type System struct {
 	PodRuntime *podruntime.Runtime
 	// PATrigger lets an autoscaler ask for PodAutoscaler reconciles.
 	PATrigger *podautoscaler.Trigger
-	opts      Options
+	// Pods is the live sandbox: every running pod's queue-proxy and app. Nil when
+	// Options.PodRuntime.Sandbox replaced it.
+	Pods *queueproxy.Sandbox
+	opts Options
 }
 
 // New builds every component on a manager for the API server at cfg.
