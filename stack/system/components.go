@@ -2,10 +2,12 @@ package system
 
 import (
 	"fmt"
+	"net"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/servingsim/servingsim/stack/gateway"
+	"github.com/servingsim/servingsim/stack/kpa"
 	"github.com/servingsim/servingsim/stack/podruntime"
 	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/reconciler/configuration"
@@ -32,12 +34,13 @@ const (
 	ComponentGC                = "gc"
 	ComponentPodRuntime        = "podruntime"
 	ComponentGateway           = "gateway"
+	ComponentAutoscaler        = "autoscaler"
 )
 
 // AllComponents lists every component, in the order they are registered.
 var AllComponents = []string{ComponentWebhook, ComponentService, ComponentConfiguration, ComponentRevision,
 	ComponentRoute, ComponentLabeler, ComponentPodAutoscaler, ComponentServerlessService, ComponentGC,
-	ComponentPodRuntime, ComponentGateway}
+	ComponentPodRuntime, ComponentGateway, ComponentAutoscaler}
 
 // setupFunc registers one component on the manager.
 type setupFunc func(mgr ctrl.Manager) error
@@ -49,6 +52,15 @@ func (s *System) register() error {
 	rec := mgr.GetEventRecorderFor //nolint:staticcheck // the core/v1 recorder Knative's reconcilers use
 
 	s.PATrigger = podautoscaler.NewTrigger()
+	k, err := kpa.New(kpa.Options{Clock: clk, Source: s.Random, Poke: s.PATrigger.Poke, Logger: s.opts.Logger.WithName("autoscaler")})
+	if err != nil {
+		return fmt.Errorf("kpa: %w", err)
+	}
+	s.KPA = k
+	decider := s.opts.Decider
+	if decider == nil {
+		decider = k
+	}
 	rt, err := podruntime.New(s.podRuntimeOptions())
 	if err != nil {
 		return fmt.Errorf("pod runtime: %w", err)
@@ -64,12 +76,18 @@ func (s *System) register() error {
 		ComponentRoute:    (&route.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("route-controller")}).SetupWithManager,
 		ComponentLabeler:  (&labeler.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("labeler")}).SetupWithManager,
 		ComponentPodAutoscaler: (&podautoscaler.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("kpa-class-podautoscaler-controller"),
-			Decider: s.opts.Decider, Trigger: s.PATrigger}).SetupWithManager,
+			Decider: decider, Trigger: s.PATrigger}).SetupWithManager,
 		ComponentServerlessService: (&serverlessservice.Reconciler{Client: c, Config: store, Clock: clk,
 			Recorder: rec("serverlessservice-controller")}).SetupWithManager,
 		ComponentGC:         (&gc.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("gc-controller")}).SetupWithManager,
 		ComponentPodRuntime: rt.SetupWithManager,
 		ComponentGateway:    (&gateway.Reconciler{Client: c, Clock: clk, Table: s.Gateway}).SetupWithManager,
+		ComponentAutoscaler: func(mgr ctrl.Manager) error {
+			if err := k.SetupWithManager(mgr); err != nil {
+				return err
+			}
+			return mgr.Add(httpServer("autoscaler metrics", net.JoinHostPort(s.opts.Addresses.Autoscaler, "9090"), k.Handler(), s.opts.Logger))
+		},
 	}
 	for _, name := range AllComponents {
 		if !s.enabled(name) {

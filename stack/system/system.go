@@ -19,6 +19,7 @@ import (
 	"github.com/servingsim/servingsim/stack/apis"
 	"github.com/servingsim/servingsim/stack/config"
 	"github.com/servingsim/servingsim/stack/gateway"
+	"github.com/servingsim/servingsim/stack/kpa"
 	"github.com/servingsim/servingsim/stack/podruntime"
 	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/reconciler/podautoscaler"
@@ -52,8 +53,8 @@ type Options struct {
 	// DrainQuietPeriod is each queue-proxy's drain quiet period (Knative: 30s). Default
 	// queueproxy.DefaultDrainQuietPeriod. Tests shorten it so scale-downs finish quickly.
 	DrainQuietPeriod time.Duration
-	// Decider gives each PodAutoscaler its desired scale. Default: podautoscaler.StaticDecider
-	// (the initial decision; no autoscaling).
+	// Decider gives each PodAutoscaler its desired scale. Default: the live KPA (System.KPA);
+	// podautoscaler.StaticDecider{} keeps every revision at its initial decision.
 	Decider podautoscaler.Decider
 }
 
@@ -68,6 +69,9 @@ type System struct {
 	PodRuntime *podruntime.Runtime
 	// PATrigger lets an autoscaler ask for PodAutoscaler reconciles.
 	PATrigger *podautoscaler.Trigger
+	// KPA is the autoscaler: scrapes queue-proxies, takes activator stats, decides every 2s.
+	// It runs only with the autoscaler component; it decides only when it is the Decider.
+	KPA *kpa.KPA
 	// Pods is the live sandbox: every running pod's queue-proxy and app. Nil when
 	// Options.PodRuntime.Sandbox replaced it.
 	Pods *queueproxy.Sandbox
