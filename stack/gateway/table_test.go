@@ -51,3 +51,49 @@ func TestTableReprogramRemovesStaleHosts(t *testing.T) {
 		t.Errorf("Len() after Delete = %d, want 0", tb.Len())
 	}
 }
+
+// With the default domain svc.cluster.local a route's external host is also one of its
+// cluster-local hosts (§1.8): each listener must still find its own rule, and deleting the
+// ingress must drop both.
+func TestTableLookupByVisibility_Section6(t *testing.T) {
+	tb := NewTable()
+	ing := ingress("hello", "hello.ns.svc.cluster.local")
+	local := ing.Spec.Rules[0]
+	local.Visibility = netv1alpha1.IngressVisibilityClusterLocal
+	local.Hosts = []string{"hello.ns", "hello.ns.svc.cluster.local"}
+	ing.Spec.Rules = append(ing.Spec.Rules, local)
+	tb.Set(ing)
+	cases := []struct {
+		name   string
+		lookup func(string) (Route, bool)
+		host   string
+		want   netv1alpha1.IngressVisibility
+		found  bool
+	}{
+		{"external", tb.LookupExternal, "hello.ns.svc.cluster.local", netv1alpha1.IngressVisibilityExternalIP, true},
+		{"external", tb.LookupExternal, "hello.ns", "", false},
+		{"internal", tb.LookupInternal, "hello.ns.svc.cluster.local", netv1alpha1.IngressVisibilityClusterLocal, true},
+		{"internal", tb.LookupInternal, "hello.ns", netv1alpha1.IngressVisibilityClusterLocal, true},
+		{"any", tb.Lookup, "hello.ns.svc.cluster.local", netv1alpha1.IngressVisibilityExternalIP, true},
+	}
+	for _, c := range cases {
+		r, ok := c.lookup(c.host)
+		if ok != c.found || r.Visibility != c.want {
+			t.Errorf("%s lookup(%q) = %q, %v; want %q, %v", c.name, c.host, r.Visibility, ok, c.want, c.found)
+		}
+	}
+	tb.Delete(types.NamespacedName{Namespace: "ns", Name: "hello"})
+	if _, ok := tb.LookupInternal("hello.ns.svc.cluster.local"); ok || tb.Len() != 0 {
+		t.Errorf("after Delete: internal lookup found a route or Len() = %d; want nothing", tb.Len())
+	}
+}
+
+func TestTableHostClaimedByAnotherIngressSurvivesDelete(t *testing.T) {
+	tb := NewTable()
+	tb.Set(ingress("old", "shared.ns"))
+	tb.Set(ingress("new", "shared.ns"))
+	tb.Delete(types.NamespacedName{Namespace: "ns", Name: "old"})
+	if r, ok := tb.Lookup("shared.ns"); !ok || r.Ingress.Name != "new" {
+		t.Errorf("Lookup(shared.ns) after deleting the old owner = %v, %v; want the new ingress", r.Ingress, ok)
+	}
+}

@@ -3,9 +3,11 @@ package system
 import (
 	"fmt"
 	"net"
+	"strconv"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/servingsim/servingsim/stack/config"
 	"github.com/servingsim/servingsim/stack/gateway"
 	"github.com/servingsim/servingsim/stack/kpa"
 	"github.com/servingsim/servingsim/stack/podruntime"
@@ -81,7 +83,7 @@ func (s *System) register() error {
 			Recorder: rec("serverlessservice-controller")}).SetupWithManager,
 		ComponentGC:         (&gc.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("gc-controller")}).SetupWithManager,
 		ComponentPodRuntime: rt.SetupWithManager,
-		ComponentGateway:    (&gateway.Reconciler{Client: c, Clock: clk, Table: s.Gateway}).SetupWithManager,
+		ComponentGateway:    s.setupGateway,
 		ComponentAutoscaler: func(mgr ctrl.Manager) error {
 			if err := k.SetupWithManager(mgr); err != nil {
 				return err
@@ -114,4 +116,27 @@ func (s *System) podRuntimeOptions() podruntime.Options {
 		o.Sandbox = s.Pods
 	}
 	return o
+}
+
+// setupGateway programs Ingresses into the host table and serves them on the gateway's
+// external (8080) and internal (8081) listeners, like Kourier.
+func (s *System) setupGateway(mgr ctrl.Manager) error {
+	if err := (&gateway.Reconciler{Client: mgr.GetClient(), Clock: s.Clock, Table: s.Gateway}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	srv, err := gateway.New(gateway.Options{
+		Table:            s.Gateway,
+		Endpoints:        gateway.NewClientEndpoints(mgr.GetCache()),
+		Clock:            s.Clock,
+		Stream:           s.Random.Stream("gateway"),
+		Logger:           s.opts.Logger.WithName("gateway"),
+		TagHeaderRouting: func() bool { return s.Config.Load().Features.IsOn(config.FeatureTagHeaderBasedRouting) },
+		ExternalAddr:     net.JoinHostPort(s.opts.Addresses.Gateway, strconv.Itoa(gateway.ExternalPort)),
+		InternalAddr:     net.JoinHostPort(s.opts.Addresses.Gateway, strconv.Itoa(gateway.InternalPort)),
+	})
+	if err != nil {
+		return err
+	}
+	s.GatewayServer = srv
+	return mgr.Add(srv)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -69,6 +71,8 @@ type System struct {
 	PodRuntime *podruntime.Runtime
 	// PATrigger lets an autoscaler ask for PodAutoscaler reconciles.
 	PATrigger *podautoscaler.Trigger
+	// GatewayServer serves the programmed Ingresses over HTTP (nil without the gateway component).
+	GatewayServer *gateway.Server
 	// KPA is the autoscaler: scrapes queue-proxies, takes activator stats, decides every 2s.
 	// It runs only with the autoscaler component; it decides only when it is the Decider.
 	KPA *kpa.KPA
@@ -142,10 +146,14 @@ func (s *System) enabled(name string) bool {
 // DefaultWorkers is each controller's MaxConcurrentReconciles.
 const DefaultWorkers = 8
 
-// GatewayAddress is host:port of the gateway's external listener.
+// GatewayAddress is host:port of the gateway's external listener: ExternalIP hosts such as
+// hello.default.example.com.
 func (s *System) GatewayAddress() string {
-	return fmt.Sprintf("%s:%d", s.opts.Addresses.Gateway, GatewayHTTPPort)
+	return net.JoinHostPort(s.opts.Addresses.Gateway, strconv.Itoa(gateway.ExternalPort))
 }
 
-// GatewayHTTPPort is the port the gateway's external listener uses (Kourier's 8080).
-const GatewayHTTPPort = 8080
+// InternalGatewayAddress is host:port of the gateway's internal listener: cluster-local hosts
+// (hello.default, hello.default.svc, hello.default.svc.cluster.local) and external ones.
+func (s *System) InternalGatewayAddress() string {
+	return net.JoinHostPort(s.opts.Addresses.Gateway, strconv.Itoa(gateway.InternalPort))
+}
