@@ -7,6 +7,10 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/servingsim/servingsim/stack/activator"
+	"github.com/servingsim/servingsim/stack/autoscaler"
 	"github.com/servingsim/servingsim/stack/config"
 	"github.com/servingsim/servingsim/stack/gateway"
 	"github.com/servingsim/servingsim/stack/kpa"
@@ -37,12 +41,13 @@ const (
 	ComponentPodRuntime        = "podruntime"
 	ComponentGateway           = "gateway"
 	ComponentAutoscaler        = "autoscaler"
+	ComponentActivator         = "activator"
 )
 
 // AllComponents lists every component, in the order they are registered.
 var AllComponents = []string{ComponentWebhook, ComponentService, ComponentConfiguration, ComponentRevision,
 	ComponentRoute, ComponentLabeler, ComponentPodAutoscaler, ComponentServerlessService, ComponentGC,
-	ComponentPodRuntime, ComponentGateway, ComponentAutoscaler}
+	ComponentPodRuntime, ComponentGateway, ComponentAutoscaler, ComponentActivator}
 
 // setupFunc registers one component on the manager.
 type setupFunc func(mgr ctrl.Manager) error
@@ -78,12 +83,13 @@ func (s *System) register() error {
 		ComponentRoute:    (&route.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("route-controller")}).SetupWithManager,
 		ComponentLabeler:  (&labeler.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("labeler")}).SetupWithManager,
 		ComponentPodAutoscaler: (&podautoscaler.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("kpa-class-podautoscaler-controller"),
-			Decider: decider, Trigger: s.PATrigger}).SetupWithManager,
+			Decider: decider, Trigger: s.PATrigger, ActivatorProbe: s.probeActivator}).SetupWithManager,
 		ComponentServerlessService: (&serverlessservice.Reconciler{Client: c, Config: store, Clock: clk,
 			Recorder: rec("serverlessservice-controller")}).SetupWithManager,
 		ComponentGC:         (&gc.Reconciler{Client: c, Config: store, Clock: clk, Recorder: rec("gc-controller")}).SetupWithManager,
 		ComponentPodRuntime: rt.SetupWithManager,
 		ComponentGateway:    s.setupGateway,
+		ComponentActivator:  s.setupActivators,
 		ComponentAutoscaler: func(mgr ctrl.Manager) error {
 			if err := k.SetupWithManager(mgr); err != nil {
 				return err
@@ -139,4 +145,26 @@ func (s *System) setupGateway(mgr ctrl.Manager) error {
 	}
 	s.GatewayServer = srv
 	return mgr.Add(srv)
+}
+
+// setupActivators runs one activator per address in Options.Addresses.Activators, reporting
+// stats to the KPA (§3.3.3).
+func (s *System) setupActivators(mgr ctrl.Manager) error {
+	var sink autoscaler.StatSink = s.KPA
+	if !s.enabled(ComponentAutoscaler) {
+		sink = autoscaler.StatSinkFunc(func(types.NamespacedName, autoscaler.Stat) {})
+	}
+	for i, addr := range s.opts.Addresses.Activators {
+		name := fmt.Sprintf("activator-%d", i)
+		a, err := activator.New(activator.Options{Name: name, Address: addr, Clock: s.Clock,
+			Source: s.Random, Stats: sink, Logger: s.opts.Logger.WithName(name)})
+		if err != nil {
+			return fmt.Errorf("activator %s: %w", name, err)
+		}
+		if err := a.SetupWithManager(mgr); err != nil {
+			return err
+		}
+		s.Activators = append(s.Activators, a)
+	}
+	return nil
 }

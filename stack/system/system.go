@@ -18,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/servingsim/servingsim/stack/activator"
 	"github.com/servingsim/servingsim/stack/apis"
 	"github.com/servingsim/servingsim/stack/config"
 	"github.com/servingsim/servingsim/stack/gateway"
@@ -73,6 +74,8 @@ type System struct {
 	PATrigger *podautoscaler.Trigger
 	// GatewayServer serves the programmed Ingresses over HTTP (nil without the gateway component).
 	GatewayServer *gateway.Server
+	// Activators are the running activator instances (one per Options.Addresses.Activators).
+	Activators []*activator.Activator
 	// KPA is the autoscaler: scrapes queue-proxies, takes activator stats, decides every 2s.
 	// It runs only with the autoscaler component; it decides only when it is the Decider.
 	KPA *kpa.KPA
