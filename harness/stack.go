@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -41,6 +43,7 @@ type Stack struct {
 	Config *rest.Config
 
 	opts   system.Options
+	slot   net.Listener // holds this stack's loopback slot (nil when addresses were given)
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -62,6 +65,13 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	so := opts.System
+	var slot net.Listener
+	if so.Addresses.Gateway == "" && !so.PodRuntime.PodIPs.First.IsValid() {
+		if slot, err = claimSlot(&so); err != nil {
+			_ = cl.Stop()
+			return nil, err
+		}
+	}
 	so.WebhookHost, so.WebhookPort, so.WebhookCertDir = cl.WebhookHost, cl.WebhookPort, cl.WebhookCertDir
 	if so.ConfigOverrides == nil {
 		so.ConfigOverrides = map[string]map[string]string{}
@@ -72,10 +82,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	sys, err := system.New(cl.Config, so)
 	if err != nil {
 		_ = cl.Stop()
+		closeSlot(slot)
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Stack{Cluster: cl, System: sys, Client: cl.Client, Config: cl.Config, opts: so, cancel: cancel, done: make(chan error, 1)}
+	s := &Stack{Cluster: cl, System: sys, Client: cl.Client, Config: cl.Config, opts: so, cancel: cancel, done: make(chan error, 1), slot: slot}
 	go func() { s.done <- sys.Start(runCtx) }()
 
 	if err := s.waitUp(ctx, timeout); err != nil {
@@ -88,6 +99,31 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 func (s *Stack) waitUp(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// A component that fails to start (e.g. a listener address in use) stops the manager; say
+	// so at once instead of waiting on caches that will never sync.
+	exited, exitErr := make(chan struct{}), error(nil)
+	watching := make(chan struct{})
+	defer close(watching)
+	go func() {
+		select {
+		case err := <-s.done:
+			exitErr = err
+			s.done <- err // stopComponents reads it again
+			close(exited)
+			cancel()
+		case <-watching:
+		}
+	}()
+	err := s.bringUp(ctx, timeout)
+	select {
+	case <-exited:
+		return fmt.Errorf("components stopped during start: %w", exitErr)
+	default:
+		return err
+	}
+}
+
+func (s *Stack) bringUp(ctx context.Context, timeout time.Duration) error {
 	if !s.System.Manager.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("caches did not sync within %s", timeout)
 	}
@@ -133,7 +169,43 @@ func (s *Stack) stopComponents() error {
 // Stop shuts everything down: components (including the webhook server) first, then the API
 // server and etcd, leaving no process or temporary directory behind.
 func (s *Stack) Stop() error {
+	defer closeSlot(s.slot)
 	return errors.Join(s.stopComponents(), s.Cluster.Stop())
+}
+
+// claimSlot picks the first loopback slot no other stack on this machine holds (other test
+// processes included: the claim is a listener) and points so's addresses and pod IPs at it.
+func claimSlot(so *system.Options) (net.Listener, error) {
+	for n := range system.Slots {
+		ln, err := net.Listen("tcp", system.SlotClaimAddress(n))
+		if err != nil {
+			continue
+		}
+		addrs, pods, err := system.SlotAddresses(n)
+		if err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		addrs.Webhook, addrs.WebhookPort = so.Addresses.Webhook, so.Addresses.WebhookPort
+		if len(so.Addresses.Activators) > 0 { // keep a requested activator count, in this slot
+			base := addrs.Activators[0]
+			addrs.Activators = nil
+			for i := range so.Addresses.Activators {
+				a := netip.MustParseAddr(base).As4()
+				a[3] += byte(i)
+				addrs.Activators = append(addrs.Activators, netip.AddrFrom4(a).String())
+			}
+		}
+		so.Addresses, so.PodRuntime.PodIPs = addrs, pods
+		return ln, nil
+	}
+	return nil, fmt.Errorf("all %d loopback slots are taken by other servingsim stacks on this machine", system.Slots)
+}
+
+func closeSlot(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
 }
 
 // NewNamespace creates a namespace with a generated name starting with prefix.

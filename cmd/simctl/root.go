@@ -17,5 +17,7 @@ Knative's CRDs, reconcilers and admission webhook) with simulated pods, in one p
 		SilenceErrors: true,
 	}
 	root.AddCommand(newUpCommand(), newRunCommand(), newVersionCommand(), newDecideCommand())
+	root.AddCommand(newValidateCommand())
+	root.AddCommand(newListCommand())
 	return root
 }

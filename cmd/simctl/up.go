@@ -39,8 +39,9 @@ Ctrl-C, which stops everything and removes etcd's and the API server's temporary
 				return &exitError{code: exitBadInput, err: err}
 			}
 			abs, _ := filepath.Abs(kubeconfig)
-			fmt.Fprintf(out, "servingsim is up (seed %d)\n  kubeconfig: %s\n  gateway:    %s (Ingresses are programmed; the HTTP data path is not implemented yet)\n  try:        KUBECONFIG=%s kubectl get ksvc -A\nPress Ctrl-C to stop.\n",
-				seed, abs, st.System.GatewayAddress(), abs)
+			fmt.Fprintf(out, "servingsim is up (seed %d)\n  kubeconfig: %s\n  gateway:    %s (external hosts), %s (cluster-local hosts)\n  autoscaler: http://%s/metrics\n"+
+				"  try:        KUBECONFIG=%s kubectl get ksvc -A\n              curl -H 'Host: <name>.<namespace>.%s' http://%s/\nPress Ctrl-C to stop.\n",
+				seed, abs, st.System.GatewayAddress(), st.System.InternalGatewayAddress(), st.System.AutoscalerMetricsAddress(), abs, harness.DefaultDomain, st.System.GatewayAddress())
 			<-ctx.Done()
 			fmt.Fprintln(out, "stopping...")
 			if err := st.Stop(); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +79,7 @@ wait:
 	if err != nil || !strings.Contains(string(got), "activator-service") {
 		t.Errorf("kubectl get services -n knative-serving = %v\n%s; want activator-service listed", err, got)
 	}
+	requestThroughGateway(t, kubectl, kc, gatewayAddress(out.String()))
 	children := childPIDs(cmd.Process.Pid)
 	if len(children) < 2 {
 		t.Errorf("simctl up has child processes %v; want etcd and kube-apiserver", children)
@@ -136,4 +139,47 @@ func childPIDs(pid int) []int {
 func procName(pid int) string {
 	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
 	return strings.TrimSpace(string(b))
+}
+
+// requestThroughGateway applies a ksvc with kubectl, waits for it to be Ready, and sends it a
+// request through the gateway address simctl up printed (example.com domain).
+func requestThroughGateway(t *testing.T, kubectl, kc, gateway string) {
+	t.Helper()
+	manifest := `apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: hello, namespace: default}
+spec:
+  template:
+    spec:
+      containers: [{image: ghcr.io/knative/helloworld-go:latest}]
+`
+	apply := exec.Command(kubectl, "--kubeconfig", kc, "apply", "-f", "-")
+	apply.Stdin = strings.NewReader(manifest)
+	if got, err := apply.CombinedOutput(); err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, got)
+	}
+	if got, err := exec.Command(kubectl, "--kubeconfig", kc, "wait", "ksvc/hello", "--for=condition=Ready", "--timeout=60s").CombinedOutput(); err != nil {
+		t.Fatalf("kubectl wait ksvc/hello: %v\n%s", err, got)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+gateway+"/?sleep=1", nil)
+	req.Host = "hello.default.example.com"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET through the gateway: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Slept for") {
+		t.Errorf("GET hello through the gateway = %d %q; want 200 from the app", resp.StatusCode, body)
+	}
+}
+
+// gatewayAddress is the external gateway address in simctl up's output ("gateway:    ADDR (...").
+func gatewayAddress(out string) string {
+	for l := range strings.SplitSeq(out, "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "gateway:" {
+			return f[1]
+		}
+	}
+	return "gateway-address-not-printed"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -41,7 +42,13 @@ type Options struct {
 	DeploymentSelector labels.Selector
 	// Workers is each controller's MaxConcurrentReconciles. Default 4.
 	Workers int
+	// PodIPs is the loopback range pod IPs come from, so stacks in one machine never share an
+	// address. Default FirstPodIP…LastPodIP.
+	PodIPs IPRange
 }
+
+// IPRange is an inclusive range of IPv4 addresses.
+type IPRange struct{ First, Last netip.Addr }
 
 // Runtime is the pod runtime: the Deployment controller, the scheduler and kubelet of one
 // simulated node, and the Endpoints/EndpointSlice controllers. Build it with New and register it
@@ -71,6 +78,9 @@ func New(opts Options) (*Runtime, error) {
 	if opts.Sandbox == nil {
 		opts.Sandbox = ModelSandbox{}
 	}
+	if !opts.PodIPs.First.IsValid() || !opts.PodIPs.Last.IsValid() {
+		opts.PodIPs = IPRange{First: FirstPodIP, Last: LastPodIP}
+	}
 	if opts.NodeName == "" {
 		opts.NodeName = DefaultNodeName
 	}
@@ -91,7 +101,7 @@ func New(opts Options) (*Runtime, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Runtime{opts: opts, src: opts.Source, ips: newIPAllocator(FirstPodIP, LastPodIP), ctx: ctx, cancel: cancel}
+	r := &Runtime{opts: opts, src: opts.Source, ips: newIPAllocator(opts.PodIPs.First, opts.PodIPs.Last), ctx: ctx, cancel: cancel}
 	return r, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,6 +25,31 @@ type Addresses struct {
 	Gateway     string   // default 127.0.4.1
 	Webhook     string   // the webhook server's host
 	WebhookPort int
+}
+
+// Slots is how many stacks can run side by side on one machine's loopback network.
+const Slots = 30
+
+// SlotAddresses are the component addresses and pod IP range of loopback slot n (0 ≤ n <
+// Slots), so that stacks in different test processes never share a listener. Slot 0 is the
+// default layout (activator 127.0.1.1, autoscaler 127.0.2.1, controller 127.0.3.1, gateway
+// 127.0.4.1, pods from 127.10.0.1); slot n moves the third octet of the components up by 8n and
+// gives its pods the second octets 10+8n … 17+8n (half a million addresses).
+func SlotAddresses(n int) (Addresses, podruntime.IPRange, error) {
+	if n < 0 || n >= Slots {
+		return Addresses{}, podruntime.IPRange{}, fmt.Errorf("loopback slot %d out of range [0, %d)", n, Slots)
+	}
+	c := byte(8 * n)
+	ip := func(third byte) string { return netip.AddrFrom4([4]byte{127, 0, c + third, 1}).String() }
+	a := Addresses{Activators: []string{ip(1)}, Autoscaler: ip(2), Controller: ip(3), Gateway: ip(4)}
+	second := byte(10 + 8*n)
+	pods := podruntime.IPRange{First: netip.AddrFrom4([4]byte{127, second, 0, 1}), Last: netip.AddrFrom4([4]byte{127, second + 7, 255, 254})}
+	return a, pods, nil
+}
+
+// SlotClaimAddress is where a process holds a listener to claim slot n for one stack.
+func SlotClaimAddress(n int) string {
+	return net.JoinHostPort(netip.AddrFrom4([4]byte{127, 0, byte(8*n) + 5, 1}).String(), "65001")
 }
 
 func (a *Addresses) defaults() {

@@ -94,7 +94,7 @@ func (s *System) register() error {
 			if err := k.SetupWithManager(mgr); err != nil {
 				return err
 			}
-			return mgr.Add(httpServer("autoscaler metrics", net.JoinHostPort(s.opts.Addresses.Autoscaler, "9090"), k.Handler(), s.opts.Logger))
+			return mgr.Add(httpServer("autoscaler metrics", s.AutoscalerMetricsAddress(), k.Handler(), s.opts.Logger))
 		},
 	}
 	for _, name := range AllComponents {

@@ -160,3 +160,8 @@ func (s *System) GatewayAddress() string {
 func (s *System) InternalGatewayAddress() string {
 	return net.JoinHostPort(s.opts.Addresses.Gateway, strconv.Itoa(gateway.InternalPort))
 }
+
+// AutoscalerMetricsAddress is host:port where the KPA serves its Prometheus metrics.
+func (s *System) AutoscalerMetricsAddress() string {
+	return net.JoinHostPort(s.opts.Addresses.Autoscaler, "9090")
+}
