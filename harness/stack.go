@@ -186,6 +186,10 @@ func claimSlot(so *system.Options) (net.Listener, error) {
 			_ = ln.Close()
 			return nil, err
 		}
+		if !bindable(addrs) { // held by a process that does not claim slots (an older build)
+			_ = ln.Close()
+			continue
+		}
 		addrs.Webhook, addrs.WebhookPort = so.Addresses.Webhook, so.Addresses.WebhookPort
 		if len(so.Addresses.Activators) > 0 { // keep a requested activator count, in this slot
 			base := addrs.Activators[0]
@@ -200,6 +204,19 @@ func claimSlot(so *system.Options) (net.Listener, error) {
 		return ln, nil
 	}
 	return nil, fmt.Errorf("all %d loopback slots are taken by other servingsim stacks on this machine", system.Slots)
+}
+
+// bindable reports whether the slot's fixed component ports are free.
+func bindable(a system.Addresses) bool {
+	for _, addr := range []string{net.JoinHostPort(a.Gateway, "8080"), net.JoinHostPort(a.Gateway, "8081"),
+		net.JoinHostPort(a.Activators[0], "8012"), net.JoinHostPort(a.Autoscaler, "9090")} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return false
+		}
+		_ = ln.Close()
+	}
+	return true
 }
 
 func closeSlot(ln net.Listener) {
