@@ -75,7 +75,7 @@ func BenchmarkDataPath(b *testing.B) {
 
 		// Highest sustained rate through gateway→activator→queue-proxy→app with zero errors.
 		best, cpuPerReq := 0.0, 0.0
-		for _, r := range []float64{2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000} {
+		for _, r := range []float64{2000, 3000, 4000, 6000, 8000, 10000, 12000, 14000, 16000} {
 			before := cpuTime()
 			rep, err := load.Run(ctx, load.Options{Addr: st.System.GatewayAddress(), Target: load.Target{Host: host("proxy", ns)},
 				Phases: []load.Phase{load.Constant{Rate: r, Duration: 3 * time.Second}}, MaxWorkers: 2000})
