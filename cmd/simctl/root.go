@@ -19,5 +19,7 @@ Knative's CRDs, reconcilers and admission webhook) with simulated pods, in one p
 	root.AddCommand(newUpCommand(), newRunCommand(), newVersionCommand(), newDecideCommand())
 	root.AddCommand(newValidateCommand())
 	root.AddCommand(newListCommand())
+	root.AddCommand(newReportCommand())
+	root.AddCommand(newCompareCommand())
 	return root
 }
