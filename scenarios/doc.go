@@ -11,6 +11,11 @@
 // The format is described field by field in docs/scenario-format.md; docs/scenario.schema.json
 // is its JSON Schema, generated from these types (go test ./scenarios -run TestSchema -update).
 //
-// Times in a scenario count from the moment every object in spec.services is Ready. The runner
-// that executes scenarios (shared by simctl run and the ginkgo suites) builds on this package.
+// Times in a scenario count from the moment every object in spec.services is Ready.
+//
+// Run executes a scenario, shared by simctl run, the catalog suite (scenarios/catalogsuite) and
+// Go-written specs (gomega matchers in scenarios/matchers): in live mode on a real stack
+// (StackOptions, harness), in virtual mode in virtual time. Either driver fills a Record (the
+// reports.Run plus per-revision state changes, revisions, routing and app concurrency) and
+// Evaluate checks every expectation and the request accounting against it.
 package scenarios

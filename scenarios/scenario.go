@@ -234,12 +234,22 @@ func (s *Scenario) Duration() time.Duration {
 	return end
 }
 
-// loadEnd is when the last stream sending to service ends (0 if none does).
+// loadEnd is when the last request to service is due: the end of the last phase that sends,
+// trailing idle phases left out (0 if no stream sends to it).
 func (s *Scenario) loadEnd(service string) time.Duration {
 	var end time.Duration
 	for _, st := range s.Spec.Workload {
-		if st.Target.Service == service {
-			end = max(end, st.End())
+		if st.Target.Service != service {
+			continue
+		}
+		at := st.Start.D()
+		for _, p := range st.Phases {
+			if l := p.Pacing(); l != nil {
+				at += l.Length()
+				if p.Idle == nil {
+					end = max(end, at)
+				}
+			}
 		}
 	}
 	return end

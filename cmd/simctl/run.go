@@ -6,73 +6,160 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/servingsim/servingsim/harness"
+	"github.com/servingsim/servingsim/reports"
 	"github.com/servingsim/servingsim/scenarios"
 	servingv1 "github.com/servingsim/servingsim/stack/apis/serving/v1"
 )
 
+// defaultScenario is what `simctl run` (and `make run`) runs without an argument: a Service
+// scaled from zero under a ramp, then a 90/10 rollout, in well under a minute.
+const defaultScenario = "quickstart"
+
+// runFlags are simctl run's options.
+type runFlags struct {
+	seed int64
+	out  string
+	mode string
+}
+
 func newRunCommand() *cobra.Command {
-	var seed int64
-	var timeout time.Duration
+	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Run the embedded quickstart: Knative's hello-world Service from create to Ready",
-		Long: `run starts the stack, applies Knative's hello-world Service (bundled in the catalog) in a
-fresh namespace, waits until it is Ready, prints it as 'kubectl get ksvc' would, and stops.
-Exit code 0 when the Service became Ready, 1 when it did not, 2 when the stack failed.`,
-		Example: "  simctl run\n  simctl run --seed 7 --timeout 1m",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "run [SCENARIO|FILE] [--out DIR] [--seed N] [--mode live|virtual]",
+		Short: "Run a scenario (default: the bundled quickstart), check its expectations, write its report",
+		Long: `run runs one scenario: a file, or the name of a bundled catalog scenario (simctl list), by
+default the quickstart (a Service scaled from zero under a ramp, then a 90/10 rollout).
+
+In live mode (the default) it starts the stack with the scenario's settings, applies its Knative
+objects unchanged in a fresh namespace, waits until they are Ready, sends the workload through
+the gateway, takes the actions, records pods, autoscaler decisions, SKS modes and every request,
+and checks every expectation plus the request accounting. It prints the Services as
+'kubectl get ksvc' would, the verdict with each expectation's observed value, and where the
+report went: the run directory (--out, default out/<scenario>) holds summary.json, report.md,
+report.html, the CSVs and vegeta's results.bin. Progress goes to stderr.
+
+Exit code 0 when every expectation held, 1 when one failed (it and the seed are printed), 2 for
+bad input (the scenario's problems, each with its line) or when the stack or run failed.`,
+		Example: `  simctl run                                  # the quickstart, report in out/quickstart
+  simctl run cold-start --out /tmp/cold        # a catalog scenario by name
+  simctl run my-scenario.yaml --seed 7         # a file, with another seed
+  simctl run sks-flapping --mode virtual       # in virtual time
+  open out/quickstart/report.html`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runQuickstart(ctx, cmd.OutOrStdout(), seed, timeout)
+			arg := defaultScenario
+			if len(args) == 1 {
+				arg = args[0]
+			}
+			return runScenario(ctx, arg, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of every random stream")
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long the Service may take to become Ready")
+	cmd.Flags().Int64Var(&f.seed, "seed", 0, "seed of every random stream (default: the scenario's spec.stack.seed, else 1)")
+	cmd.Flags().StringVar(&f.out, "out", "", "run directory to write (default out/<scenario name>)")
+	cmd.Flags().StringVar(&f.mode, "mode", scenarios.ModeLive, "live (real stack, wall-clock time) or virtual (virtual time)")
 	return cmd
 }
 
-func runQuickstart(ctx context.Context, out io.Writer, seed int64, timeout time.Duration) error {
+// runScenario loads arg, runs it, prints the outcome to out and progress to progress, and writes
+// the run directory. Its error carries the exit code.
+func runScenario(ctx context.Context, arg string, f runFlags, out, progress io.Writer) error {
+	// The components log through the stack's logger; controller-runtime's global one would only
+	// complain at shutdown that it was never set.
+	ctrllog.SetLogger(logr.Discard())
+	s, err := loadScenarioArg(arg)
+	if err != nil {
+		fmt.Fprintln(progress, err)
+		return &exitError{code: exitBadInput, err: fmt.Errorf("%s is not a valid scenario", arg)}
+	}
+	dir := f.out
+	if dir == "" {
+		dir = filepath.Join("out", s.Metadata.Name)
+	}
 	start := time.Now()
-	fmt.Fprintf(out, "starting servingsim (seed %d)...\n", seed)
-	st, err := startStack(ctx, seed)
-	if err != nil {
-		return &exitError{code: exitBadInput, err: err}
+	opts := scenarios.RunOptions{Mode: f.mode, Seed: f.seed, Progress: progress}
+	opts.Inspect = func(ctx context.Context, st *harness.Stack, ns string) {
+		svcs := &servingv1.ServiceList{}
+		if err := st.Client.List(ctx, svcs, client.InNamespace(ns)); err != nil || len(svcs.Items) == 0 {
+			return
+		}
+		fmt.Fprintln(out)
+		ptrs := make([]*servingv1.Service, len(svcs.Items))
+		for i := range svcs.Items {
+			ptrs[i] = &svcs.Items[i]
+		}
+		printServices(out, ptrs...)
 	}
-	defer func() { _ = st.Stop() }()
-	fmt.Fprintf(out, "stack up in %s\n", time.Since(start).Round(time.Millisecond))
-
-	data, err := scenarios.CatalogFile("hello.yaml")
-	if err != nil {
-		return &exitError{code: exitBadInput, err: err}
+	fmt.Fprintf(out, "running %s (%s mode, seed %d)\n", s.Metadata.Name, modeName(f.mode), seedOf(s, f.seed))
+	run, runErr := scenarios.Run(ctx, s, opts)
+	writeErr := reports.WriteDir(dir, run)
+	printVerdict(out, run, time.Since(start))
+	if writeErr != nil {
+		fmt.Fprintf(out, "report: not written: %v\n", writeErr)
+	} else {
+		fmt.Fprintf(out, "report: %s\n", filepath.Join(dir, reports.HTMLFile))
 	}
-	objs, err := harness.DecodeYAML("catalog/hello.yaml", data)
-	if err != nil {
-		return &exitError{code: exitBadInput, err: err}
+	switch {
+	case runErr != nil:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("%s did not complete (seed %d): %w", s.Metadata.Name, run.Seed, runErr)}
+	case run.Verdict != reports.Pass:
+		return &exitError{code: exitExpectation, err: fmt.Errorf("%s failed (seed %d): %s", s.Metadata.Name, run.Seed, firstFailure(run))}
+	case writeErr != nil:
+		return &exitError{code: exitBadInput, err: writeErr}
 	}
-	ns, err := st.NewNamespace(ctx, "quickstart")
-	if err != nil {
-		return &exitError{code: exitBadInput, err: err}
-	}
-	created := time.Now()
-	if err := st.Apply(ctx, ns, objs...); err != nil {
-		return &exitError{code: exitBadInput, err: err}
-	}
-	ksvc := &servingv1.Service{}
-	ksvc.Namespace, ksvc.Name = ns, objs[0].GetName()
-	if err := st.WaitReady(ctx, ksvc, timeout); err != nil {
-		return &exitError{code: exitExpectation, err: err}
-	}
-	fmt.Fprintf(out, "service %s/%s Ready %s after create\n\n", ns, ksvc.Name, time.Since(created).Round(time.Millisecond))
-	printServices(out, ksvc)
 	return nil
+}
+
+func modeName(m string) string {
+	if m == "" {
+		return scenarios.ModeLive
+	}
+	return m
+}
+
+func seedOf(s *scenarios.Scenario, flag int64) int64 {
+	return scenarios.RunOptions{Seed: flag}.SeedFor(s)
+}
+
+// printVerdict prints the verdict and one line per expectation with what was observed.
+func printVerdict(out io.Writer, run *reports.Run, took time.Duration) {
+	verdict := map[reports.Verdict]string{reports.Pass: "PASS", reports.Fail: "FAIL", reports.Error: "ERROR"}[run.Verdict]
+	fmt.Fprintf(out, "\n%s  %s (seed %d) in %s\n", verdict, run.Scenario, run.Seed, took.Round(100*time.Millisecond))
+	if run.Error != "" {
+		fmt.Fprintf(out, "  error: %s\n", run.Error)
+	}
+	for _, e := range run.Expectations {
+		mark := "✓"
+		if !e.Passed {
+			mark = "✗"
+		}
+		fmt.Fprintf(out, "  %s %s: %s\n", mark, e.Description, e.Observed)
+		if !e.Passed && e.Detail != "" {
+			fmt.Fprintf(out, "      %s\n", e.Detail)
+		}
+	}
+}
+
+// firstFailure names the first expectation that failed, with what was observed.
+func firstFailure(run *reports.Run) string {
+	for _, e := range run.Expectations {
+		if !e.Passed {
+			return fmt.Sprintf("%s: %s", e.Description, e.Observed)
+		}
+	}
+	return "no expectation failed"
 }
 
 // printServices prints Services with the columns of `kubectl get ksvc`.

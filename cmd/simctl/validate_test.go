@@ -37,7 +37,7 @@ func TestValidate_ValidFilesAndCatalogNames(t *testing.T) {
 		t.Fatalf("runValidate() = %v; stderr %q", err, errOut.String())
 	}
 	want := "ok  " + file + "  (mine: 1 Knative object, 1 stream, 0 actions, 0 expectations, runs 30s)\n" +
-		"ok  cold-start  (cold-start: 1 Knative object, 1 stream, 0 actions, 3 expectations, runs 15s)\n"
+		"ok  cold-start  (cold-start: 1 Knative object, 1 stream, 0 actions, 3 expectations, runs 8s)\n"
 	if out.String() != want {
 		t.Errorf("runValidate() printed:\n%s\nwant:\n%s", out.String(), want)
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/servingsim/servingsim/stack/apis/serving"
+	"github.com/servingsim/servingsim/stack/reconciler/revision/resources"
 	"github.com/servingsim/servingsim/stack/rng"
 )
 
@@ -24,6 +25,9 @@ const (
 	EchoParam        = "echo"
 	// EchoHeader set to a true value asks for the Echo JSON, like ?echo=1.
 	EchoHeader = "X-Servingsim-Echo"
+	// RevisionHeader is set on every reply the app writes (200, 400, 500, 503) to its
+	// container's K_REVISION, so a load generator can tell which revision served a request.
+	RevisionHeader = "X-Servingsim-Revision"
 )
 
 // Bodies of the app's non-200 replies.
@@ -135,6 +139,9 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.UserAgent(), serving.KubeProbeUserAgentPrefix) {
 		w.WriteHeader(http.StatusOK) // readiness probe: the port answers
 		return
+	}
+	if rev := a.cfg.Env[resources.EnvRevision]; rev != "" {
+		w.Header().Set(RevisionHeader, rev)
 	}
 	a.requests.Add(1)
 	n := a.inFlight.Add(1)

@@ -251,3 +251,33 @@ func TestEchoReportsRequestAndEnv(t *testing.T) {
 		}
 	}
 }
+
+// Every reply the app writes names the revision that served it (its K_REVISION), whatever the
+// outcome, so load results can be attributed without echo mode.
+func TestRepliesNameTheServingRevision(t *testing.T) {
+	env := map[string]string{"K_REVISION": "hello-00002"}
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		target string
+		code   int
+	}{
+		{"ok", Config{Env: env}, "/", http.StatusOK},
+		{"injected error", Config{Env: env, ErrorRate: 1}, "/", http.StatusInternalServerError},
+		{"bad sleep", Config{Env: env}, "/?sleep=-1", http.StatusBadRequest},
+		{"echo", Config{Env: env}, "/?echo=1", http.StatusOK},
+	} {
+		a := newTestApp(t, tc.cfg, clocktesting.NewFakeClock(epoch))
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, get(tc.target))
+		if w.Code != tc.code || w.Header().Get(RevisionHeader) != "hello-00002" {
+			t.Errorf("%s: reply %d with %s %q, want %d with hello-00002", tc.name, w.Code, RevisionHeader, w.Header().Get(RevisionHeader), tc.code)
+		}
+	}
+	a := newTestApp(t, Config{}, clocktesting.NewFakeClock(epoch))
+	w := httptest.NewRecorder()
+	a.ServeHTTP(w, get("/"))
+	if h, ok := w.Header()[RevisionHeader]; ok {
+		t.Errorf("without K_REVISION the reply has %s %q, want none", RevisionHeader, h)
+	}
+}

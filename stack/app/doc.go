@@ -32,6 +32,8 @@
 // "reject"). It then takes ?sleep=<ms or Go duration> (with optional ?sleep-stddev= normal
 // jitter), or else a service-time draw, fails with 500 at app-error-rate, and answers
 // "Slept for N milliseconds." plus the padding. ?echo=1 or the EchoHeader answers with the Echo
-// JSON instead (after the same wait, never failing). All waits run on the injected clock; all
-// draws come from streams named app/<purpose>/<namespace>/<pod>.
+// JSON instead (after the same wait, never failing). Every reply the app writes carries
+// RevisionHeader (X-Servingsim-Revision) set to the container's K_REVISION, so the scenario
+// runner attributes each request to the revision that served it. All waits run on the injected
+// clock; all draws come from streams named app/<purpose>/<namespace>/<pod>.
 package app
