@@ -21,5 +21,6 @@ Knative's CRDs, reconcilers and admission webhook) with simulated pods, in one p
 	root.AddCommand(newListCommand())
 	root.AddCommand(newReportCommand())
 	root.AddCommand(newCompareCommand())
+	root.AddCommand(newPlanCommand())
 	return root
 }
