@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -28,15 +30,16 @@ const defaultScenario = "quickstart"
 
 // runFlags are simctl run's options.
 type runFlags struct {
-	seed int64
-	out  string
-	mode string
+	seed  int64
+	out   string
+	mode  string
+	junit string
 }
 
 func newRunCommand() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [SCENARIO|FILE] [--out DIR] [--seed N] [--mode live|virtual]",
+		Use:   "run [SCENARIO|FILE]... [--out DIR] [--seed N] [--mode live|virtual] [--junit FILE]",
 		Short: "Run a scenario (default: the bundled quickstart), check its expectations, write its report",
 		Long: `run runs one scenario: a file, or the name of a bundled catalog scenario (simctl list), by
 default the quickstart (a Service scaled from zero under a ramp, then a 90/10 rollout).
@@ -55,22 +58,74 @@ bad input (the scenario's problems, each with its line) or when the stack or run
   simctl run cold-start --out /tmp/cold        # a catalog scenario by name
   simctl run my-scenario.yaml --seed 7         # a file, with another seed
   simctl run sks-flapping --mode virtual       # in virtual time
+  simctl run cold-start blue-green --junit junit.xml  # several, with a JUnit report for CI
   open out/quickstart/report.html`,
-		Args: cobra.MaximumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			arg := defaultScenario
-			if len(args) == 1 {
-				arg = args[0]
+			if len(args) == 0 {
+				args = []string{defaultScenario}
 			}
-			return runScenario(ctx, arg, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runScenarios(ctx, args, f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	cmd.Flags().StringVar(&f.junit, "junit", "", "also write a JUnit XML report (one test case per scenario) to this file")
 	cmd.Flags().Int64Var(&f.seed, "seed", 0, "seed of every random stream (default: the scenario's spec.stack.seed, else 1)")
 	cmd.Flags().StringVar(&f.out, "out", "", "run directory to write (default out/<scenario name>)")
 	cmd.Flags().StringVar(&f.mode, "mode", scenarios.ModeLive, "live (real stack, wall-clock time) or virtual (virtual time)")
 	return cmd
+}
+
+// runScenarios runs each scenario in turn (with several, each writes out/<name> or
+// --out/<name>), writes the JUnit report if asked, and exits with the worst outcome: 2 if any
+// scenario was bad input or could not run, else 1 if any expectation failed.
+func runScenarios(ctx context.Context, args []string, f runFlags, out, progress io.Writer) error {
+	var cases []junitCase
+	var worst *exitError
+	for _, arg := range args {
+		one := f
+		if len(args) > 1 {
+			one.out = ""
+			if f.out != "" {
+				one.out = filepath.Join(f.out, scenarioDirName(arg))
+			}
+		}
+		start := time.Now()
+		err := runScenario(ctx, arg, one, out, progress)
+		c := junitCase{Name: arg, Time: time.Since(start).Seconds()}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if worst == nil || ee.code > worst.code {
+				worst = ee
+			}
+			if ee.code == exitExpectation {
+				c.Failure = &junitMessage{Message: ee.Error()}
+			} else {
+				c.Error = &junitMessage{Message: ee.Error()}
+			}
+		} else if err != nil {
+			return err
+		}
+		cases = append(cases, c)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if f.junit != "" {
+		if err := writeJUnit(f.junit, cases); err != nil {
+			return &exitError{code: exitBadInput, err: err}
+		}
+	}
+	if worst != nil {
+		return worst
+	}
+	return nil
+}
+
+// scenarioDirName is a run directory name for a catalog name or a file path.
+func scenarioDirName(arg string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(filepath.Base(arg), ".yaml"), ".yml")
 }
 
 // runScenario loads arg, runs it, prints the outcome to out and progress to progress, and writes

@@ -83,3 +83,33 @@ func TestRun_HelpHasExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_SeveralScenariosWriteJUnit runs a passing catalog scenario and the deliberately failing
+// one in virtual time: exit 1 (the worst outcome), a run directory each, and a JUnit report with
+// one case per scenario, the failing one carrying its expectation.
+func TestRun_SeveralScenariosWriteJUnit(t *testing.T) {
+	dir, junit := t.TempDir(), filepath.Join(t.TempDir(), "junit.xml")
+	var out, progress bytes.Buffer
+	err := runScenarios(context.Background(), []string{"hello", "testdata/run/failing.yaml"},
+		runFlags{out: dir, mode: "virtual", junit: junit}, &out, &progress)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitExpectation {
+		t.Fatalf("runScenarios = %v, want exit %d\n%s\n%s", err, exitExpectation, out.String(), progress.String())
+	}
+	for _, name := range []string{"hello", "failing"} {
+		if _, err := os.Stat(filepath.Join(dir, name, reports.SummaryFile)); err != nil {
+			t.Errorf("run directory of %s: %v", name, err)
+		}
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<testsuite name="simctl run" tests="2" failures="1" errors="0"`,
+		`<testcase name="hello" classname="servingsim.scenarios"`,
+		`<failure message="deliberately-failing failed (seed 1): status codes of requests to hello: 200 at least 1000: 200: 20"></failure>`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JUnit report lacks %q:\n%s", want, b)
+		}
+	}
+}
