@@ -22,6 +22,9 @@ import (
 	"github.com/servingsim/servingsim/stack/apis/crds"
 )
 
+// ServiceCIDR is the API server's ClusterIP range.
+const ServiceCIDR = "172.16.0.0/16"
+
 // Options configure Start.
 type Options struct {
 	// Scheme must hold every type the caller will use.
@@ -72,6 +75,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	// faster on a VM disk, and the control plane, not the simulation, was the bottleneck.
 	env.ControlPlane.Etcd = &envtest.Etcd{}
 	env.ControlPlane.Etcd.Configure().Append("unsafe-no-fsync", "true")
+	// Every ksvc has two ClusterIP Services (the revision's public one and the route's
+	// placeholder), so envtest's default /24 fills after ~125 ksvcs. 172.16/16 overlaps neither
+	// the 10.x stand-ins of pod and component addresses nor loopback.
+	env.ControlPlane.APIServer = &envtest.APIServer{}
+	env.ControlPlane.APIServer.Configure().Set("service-cluster-ip-range", ServiceCIDR)
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("start envtest (kube-apiserver and etcd from %s): %w", assets, err)

@@ -75,8 +75,11 @@ var _ = Describe("The KPA in the live stack (§3, config-autoscaler stable-windo
 
 	It("enters panic on a burst over 2× and scales up in the same tick (§3.4)", func() {
 		ns := newNamespace()
+		// A 6 s stable window leaves a 1 s panic window (10%), which reads 0 whenever a tick comes
+		// before that second's scrape (Knative's bucketing); half the window keeps it filled.
 		createReady(ksvc(ns, "burst", map[string]string{serving.MinScaleAnnotationKey: "1",
-			serving.TargetAnnotationKey: "10", serving.TargetBurstCapacityAnnotationKey: "0"}))
+			serving.TargetAnnotationKey: "10", serving.TargetBurstCapacityAnnotationKey: "0",
+			serving.PanicWindowPercentageAnnotationKey: "50"}))
 		Eventually(readyPods(ns, "burst-00001")).Should(Equal(1))
 		ev, cancel := watchDecisions(ns, "burst-00001")
 		defer cancel()

@@ -2,6 +2,7 @@ package podruntime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -38,6 +39,15 @@ type deploymentReconciler struct {
 	mu      sync.Mutex
 	streams map[types.NamespacedName]nameStream
 	pending map[types.NamespacedName]*pendingOps
+	// wrote is the last status written per Deployment: this controller is the only writer of a
+	// Deployment's status, so a cached copy that lags behind is not written again.
+	wrote map[types.NamespacedName]writtenStatus
+}
+
+// writtenStatus is a status we wrote to one incarnation (UID) of a Deployment.
+type writtenStatus struct {
+	uid    types.UID
+	status appsv1.DeploymentStatus
 }
 
 var _ reconcile.Reconciler = (*deploymentReconciler)(nil)
@@ -56,7 +66,8 @@ type pendingOps struct {
 
 func newDeploymentReconciler(rt *Runtime) *deploymentReconciler {
 	return &deploymentReconciler{rt: rt, wake: newWaker(rt.ctx, rt.opts.Clock),
-		streams: map[types.NamespacedName]nameStream{}, pending: map[types.NamespacedName]*pendingOps{}}
+		streams: map[types.NamespacedName]nameStream{}, pending: map[types.NamespacedName]*pendingOps{},
+		wrote: map[types.NamespacedName]writtenStatus{}}
 }
 
 func (r *deploymentReconciler) setup(mgr ctrl.Manager) error {
@@ -138,6 +149,7 @@ func (r *deploymentReconciler) forget(key types.NamespacedName) {
 	defer r.mu.Unlock()
 	delete(r.pending, key)
 	delete(r.streams, key)
+	delete(r.wrote, key)
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -243,21 +255,42 @@ func (r *deploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	status, next := deploymentStatus(statusInput{d: d, hash: hash, active: active, terminating: terminating,
 		targets: len(active) + unobserved + created, createErr: createErr, now: now, times: times})
-	if !equality.Semantic.DeepEqual(d.Status, status) {
-		updated := d.DeepCopy()
-		updated.Status = status
-		if err := r.rt.client.Status().Update(ctx, updated); err != nil {
-			if apierrors.IsNotFound(err) {
-				return ctrl.Result{}, nil
-			}
-			return ctrl.Result{}, fmt.Errorf("update status of deployment %s: %w", key, err)
+	if err := r.writeStatus(ctx, d, status); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
 		}
+		return ctrl.Result{}, fmt.Errorf("update status of deployment %s: %w", key, err)
 	}
 	r.wake.At(key, next)
 	if createErr != nil && !errors.Is(createErr, context.Canceled) {
 		return ctrl.Result{}, createErr
 	}
 	return ctrl.Result{}, nil
+}
+
+// writeStatus stores status unless the Deployment has it or it is what we last wrote (the cache
+// not having caught up yet). It replaces the whole status (a JSON patch of /status) without a
+// resourceVersion precondition: as the only writer of the status, a conflict with a spec
+// change (a scale) would only cost a retry that writes the same.
+func (r *deploymentReconciler) writeStatus(ctx context.Context, d *appsv1.Deployment, status appsv1.DeploymentStatus) error {
+	key := client.ObjectKeyFromObject(d)
+	r.mu.Lock()
+	last, ok := r.wrote[key]
+	r.mu.Unlock()
+	if equality.Semantic.DeepEqual(d.Status, status) || (ok && last.uid == d.UID && equality.Semantic.DeepEqual(last.status, status)) {
+		return nil
+	}
+	patch, err := json.Marshal([]map[string]any{{"op": "add", "path": "/status", "value": status}})
+	if err != nil {
+		return err
+	}
+	if err := r.rt.client.Status().Patch(ctx, d.DeepCopy(), client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wrote[key] = writtenStatus{uid: d.UID, status: status}
+	return nil
 }
 
 // createPod creates one pod from the template, named like a ReplicaSet's pod.

@@ -50,7 +50,9 @@
 // For every Service with a selector (not default/kubernetes), core/v1 Endpoints (ready addresses
 // vs notReadyAddresses, terminating pods left out, ports resolved by targetPort number or name)
 // and discovery.k8s.io/v1 EndpointSlices (managed-by endpointslice-controller.k8s.io, ready /
-// serving / terminating conditions, at most 100 endpoints per slice, a placeholder when empty).
+// serving / terminating conditions, at most 100 endpoints per slice, a placeholder when empty
+// that is updated in place into the first real slice). Slices are compared in the cache and
+// re-listed from the API server only when a write is due.
 // The API server refuses loopback addresses in both, so pod IP 127.a.b.c is published as
 // 10.a.b.c (EndpointIP); consumers dial PodIP(address) or follow targetRef to the Pod.
 //
@@ -58,5 +60,7 @@
 //
 // Every delay runs on Options.Clock (timers re-enqueue objects; controller-runtime's
 // RequeueAfter is not used), every draw comes from Options.Source. With the zero StartupModel a
-// pod goes from created to Ready in two API writes.
+// pod goes from created to Ready in two API writes: the sandbox starts while the binding is in
+// flight, and the first status waits up to 50ms for its ready signal so that Running and Ready
+// are written together.
 package podruntime

@@ -50,7 +50,26 @@ type endpointsReconciler struct {
 
 var _ reconcile.Reconciler = (*endpointsReconciler)(nil)
 
+// serviceSelectorIndex indexes Services by each key=value pair of their selector, so a pod event
+// finds the Services that may select the pod from its labels instead of scanning the namespace.
+const serviceSelectorIndex = "servingsim.podruntime/selector"
+
+func indexServiceSelector(o client.Object) []string {
+	svc, ok := o.(*corev1.Service)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(svc.Spec.Selector))
+	for k, v := range svc.Spec.Selector {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 func (r *endpointsReconciler) setup(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &corev1.Service{}, serviceSelectorIndex, indexServiceSelector); err != nil {
+		return fmt.Errorf("index services by selector: %w", err)
+	}
 	managedEndpoints := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetLabels()[EndpointsManagedByLabel] == EndpointsControllerName
 	})
@@ -82,23 +101,19 @@ func (r *endpointsReconciler) setup(mgr ctrl.Manager) error {
 // endpoints (labels, IP, readiness, termination, node).
 func (r *endpointsReconciler) podHandler() handler.EventHandler {
 	enqueue := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], pods ...client.Object) {
-		if len(pods) == 0 {
-			return
-		}
-		svcs := &corev1.ServiceList{}
-		if err := r.rt.client.List(ctx, svcs, client.InNamespace(pods[0].GetNamespace()), client.UnsafeDisableDeepCopy); err != nil { // read-only scan
-			return
-		}
-		for i := range svcs.Items {
-			s := &svcs.Items[i]
-			if s.Spec.Selector == nil {
-				continue
-			}
-			sel := labels.SelectorFromSet(s.Spec.Selector)
-			for _, p := range pods {
-				if sel.Matches(labels.Set(p.GetLabels())) {
-					q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(s)})
-					break
+		for _, p := range pods {
+			// A Service selecting the pod is indexed under each of its selector's pairs, all of
+			// which the pod carries: look it up under the pod's labels and check the rest.
+			for k, v := range p.GetLabels() {
+				svcs := &corev1.ServiceList{}
+				if err := r.rt.client.List(ctx, svcs, client.InNamespace(p.GetNamespace()),
+					client.MatchingFields{serviceSelectorIndex: k + "=" + v}, client.UnsafeDisableDeepCopy); err != nil { // read-only
+					return
+				}
+				for i := range svcs.Items {
+					if s := &svcs.Items[i]; selects(s.Spec.Selector, p.GetLabels()) {
+						q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(s)})
+					}
 				}
 			}
 		}
@@ -122,6 +137,17 @@ func (r *endpointsReconciler) podHandler() handler.EventHandler {
 			enqueue(ctx, q, e.Object)
 		},
 	}
+}
+
+// selects reports whether a Service selector matches labels, as labels.SelectorFromSet would,
+// without building a selector: this runs for every Service of a namespace on every pod change.
+func selects(selector, lbls map[string]string) bool {
+	for k, v := range selector {
+		if have, ok := lbls[k]; !ok || have != v {
+			return false
+		}
+	}
+	return true
 }
 
 // podEndpointsChanged reports a pod change that can change its endpoints.
@@ -441,15 +467,53 @@ func portStrings(ports []discoveryv1.EndpointPort) []string {
 }
 
 // syncSlices makes our EndpointSlices of service name match want (nil: delete them all): slices
-// with the same ports are updated in place, the rest created or deleted. The slices are listed
-// from the API server, not the cache, so a slice created a moment ago is never created twice.
+// with the same ports are updated in place, the rest created or deleted. When the cache shows
+// them in sync nothing is read from the API server; otherwise the slices are listed from the API
+// server, not the cache, so a slice created a moment ago is never created twice.
 func (r *endpointsReconciler) syncSlices(ctx context.Context, ns, name string, s *corev1.Service, want []sliceSpec) error {
-	list := &discoveryv1.EndpointSliceList{}
-	if err := r.rt.apiReader.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{
-		discoveryv1.LabelServiceName: name, discoveryv1.LabelManagedBy: EndpointSliceControllerName}); err != nil {
+	opts := []client.ListOption{client.InNamespace(ns), client.MatchingLabels{
+		discoveryv1.LabelServiceName: name, discoveryv1.LabelManagedBy: EndpointSliceControllerName}}
+	cached := &discoveryv1.EndpointSliceList{}
+	if err := r.rt.client.List(ctx, cached, opts...); err != nil {
 		return err
 	}
-	existing := list.Items
+	if planSlices(ns, name, s, want, cached.Items).empty() {
+		return nil
+	}
+	list := &discoveryv1.EndpointSliceList{}
+	if err := r.rt.apiReader.List(ctx, list, opts...); err != nil {
+		return err
+	}
+	plan := planSlices(ns, name, s, want, list.Items)
+	for _, up := range plan.update {
+		if err := r.rt.client.Update(ctx, up); err != nil {
+			return fmt.Errorf("update endpointslice %s/%s: %w", ns, up.Name, err)
+		}
+	}
+	for _, es := range plan.create {
+		if err := r.rt.client.Create(ctx, es); err != nil {
+			return fmt.Errorf("create endpointslice for %s/%s: %w", ns, name, err)
+		}
+	}
+	for _, es := range plan.delete {
+		if err := r.rt.client.Delete(ctx, es); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete endpointslice %s/%s: %w", ns, es.Name, err)
+		}
+	}
+	return nil
+}
+
+// slicePlan is the writes that bring a Service's EndpointSlices to the desired ones.
+type slicePlan struct {
+	update, create, delete []*discoveryv1.EndpointSlice
+}
+
+func (p slicePlan) empty() bool { return len(p.update)+len(p.create)+len(p.delete) == 0 }
+
+// planSlices matches existing slices to want by port set: a match is updated if it differs,
+// want without a match is created, and existing slices left over are deleted.
+func planSlices(ns, name string, s *corev1.Service, want []sliceSpec, existing []discoveryv1.EndpointSlice) slicePlan {
+	existing = slices.Clone(existing)
 	slices.SortFunc(existing, func(a, b discoveryv1.EndpointSlice) int { return cmp.Compare(a.Name, b.Name) })
 	used := make([]bool, len(existing))
 	var lbls map[string]string
@@ -458,6 +522,7 @@ func (r *endpointsReconciler) syncSlices(ctx context.Context, ns, name string, s
 		lbls[discoveryv1.LabelServiceName] = s.Name
 		lbls[discoveryv1.LabelManagedBy] = EndpointSliceControllerName
 	}
+	var plan slicePlan
 	for _, w := range want {
 		wantKey := portsKey(portStrings(w.ports))
 		match := -1
@@ -477,29 +542,37 @@ func (r *endpointsReconciler) syncSlices(ctx context.Context, ns, name string, s
 			}
 			up := cur.DeepCopy()
 			up.Endpoints, up.Ports, up.Labels = w.endpoints, w.ports, lbls
-			if err := r.rt.client.Update(ctx, up); err != nil {
-				return fmt.Errorf("update endpointslice %s/%s: %w", ns, cur.Name, err)
-			}
+			plan.update = append(plan.update, up)
 			continue
 		}
-		es := &discoveryv1.EndpointSlice{
+		plan.create = append(plan.create, &discoveryv1.EndpointSlice{
 			ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-", Namespace: ns, Labels: lbls,
 				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(s, corev1.SchemeGroupVersion.WithKind("Service"))}},
 			AddressType: discoveryv1.AddressTypeIPv4,
 			Endpoints:   w.endpoints,
 			Ports:       w.ports,
-		}
-		if err := r.rt.client.Create(ctx, es); err != nil {
-			return fmt.Errorf("create endpointslice for %s/%s: %w", ns, name, err)
-		}
+		})
 	}
 	for i := range existing {
-		if used[i] {
-			continue
-		}
-		if err := r.rt.client.Delete(ctx, &existing[i]); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("delete endpointslice %s/%s: %w", ns, existing[i].Name, err)
+		if !used[i] {
+			plan.delete = append(plan.delete, &existing[i])
 		}
 	}
-	return nil
+	// Like the endpointslice reconciler's finalize: a slice about to be deleted (typically the
+	// empty placeholder) is updated into one about to be created, one write instead of two.
+	for len(plan.create) > 0 {
+		i := slices.IndexFunc(plan.delete, func(es *discoveryv1.EndpointSlice) bool {
+			return s != nil && es.AddressType == discoveryv1.AddressTypeIPv4 && metav1.IsControlledBy(es, s)
+		})
+		if i < 0 {
+			break
+		}
+		c := plan.create[len(plan.create)-1]
+		up := plan.delete[i].DeepCopy()
+		up.Endpoints, up.Ports, up.Labels = c.Endpoints, c.Ports, c.Labels
+		plan.update = append(plan.update, up)
+		plan.create = plan.create[:len(plan.create)-1]
+		plan.delete = slices.Delete(plan.delete, i, i+1)
+	}
+	return plan
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -116,5 +117,45 @@ func TestDesiredSlices_ChunksOf100(t *testing.T) {
 	slices := desiredSlices(privateService(), pods)
 	if len(slices) != 3 || len(slices[0].endpoints) != 100 || len(slices[2].endpoints) != 50 {
 		t.Errorf("250 endpoints in %d slices, want 100+100+50", len(slices))
+	}
+}
+
+// sliceOf is the stored form of a desired slice, owned by svc.
+func sliceOf(svc *corev1.Service, name string, w sliceSpec) discoveryv1.EndpointSlice {
+	plan := planSlices(svc.Namespace, svc.Name, svc, []sliceSpec{w}, nil)
+	es := *plan.create[0]
+	es.Name = name
+	return es
+}
+
+func TestPlanSlices_PlaceholderIsUpdatedIntoTheFirstSlice(t *testing.T) {
+	svc := privateService()
+	placeholder := sliceOf(svc, "hello-00001-private-abcde", desiredSlices(svc, nil)[0])
+	want := desiredSlices(svc, []corev1.Pod{endpointPod("a", "127.10.0.1", true, false)})
+	plan := planSlices(svc.Namespace, svc.Name, svc, want, []discoveryv1.EndpointSlice{placeholder})
+	if len(plan.create) != 0 || len(plan.delete) != 0 || len(plan.update) != 1 {
+		t.Fatalf("plan = %d creates, %d updates, %d deletes; want the placeholder updated in place",
+			len(plan.create), len(plan.update), len(plan.delete))
+	}
+	if up := plan.update[0]; up.Name != placeholder.Name || len(up.Endpoints) != 1 || len(up.Ports) != 2 {
+		t.Errorf("update = %s with %d endpoints and %d ports, want %s with the pod and both ports",
+			up.Name, len(up.Endpoints), len(up.Ports), placeholder.Name)
+	}
+}
+
+func TestPlanSlices_InSyncNeedsNoWrite(t *testing.T) {
+	svc := privateService()
+	want := desiredSlices(svc, []corev1.Pod{endpointPod("a", "127.10.0.1", true, false)})
+	stored := sliceOf(svc, "hello-00001-private-abcde", want[0])
+	if plan := planSlices(svc.Namespace, svc.Name, svc, want, []discoveryv1.EndpointSlice{stored}); !plan.empty() {
+		t.Errorf("plan = %+v, want nothing to write", plan)
+	}
+	// A slice of another owner (an earlier Service of the same name) is deleted, not reused.
+	other := stored.DeepCopy()
+	other.OwnerReferences[0].UID = "old"
+	plan := planSlices(svc.Namespace, svc.Name, svc, want, []discoveryv1.EndpointSlice{*other})
+	if len(plan.create) != 1 || len(plan.delete) != 1 || len(plan.update) != 0 {
+		t.Errorf("plan = %d creates, %d updates, %d deletes; want 1 create and 1 delete",
+			len(plan.create), len(plan.update), len(plan.delete))
 	}
 }

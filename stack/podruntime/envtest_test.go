@@ -181,10 +181,39 @@ var _ = Describe("Deployments become pods (§1.5 Deployment)", func() {
 				HaveField("Status", corev1.ConditionTrue), HaveField("Reason", podruntime.ReasonNewReplicaSetAvailable)))
 		}, timeout, interval).Should(Succeed())
 
+		// The node registers alongside (pods are bound by name and may be Ready first).
 		node := &corev1.Node{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Name: podruntime.DefaultNodeName}, node)).To(Succeed())
-		Expect(node.Status.Conditions).To(ContainElement(And(HaveField("Type", corev1.NodeReady), HaveField("Status", corev1.ConditionTrue))))
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(ctx, client.ObjectKey{Name: podruntime.DefaultNodeName}, node)).To(Succeed())
+			g.Expect(node.Status.Conditions).To(ContainElement(And(HaveField("Type", corev1.NodeReady), HaveField("Status", corev1.ConditionTrue))))
+		}, timeout, interval).Should(Succeed())
 		Expect(node.Spec.Taints).To(BeEmpty())
+	})
+
+	It("reports Running and Ready in one status write when the sandbox is ready a moment after it starts", func(ctx SpecContext) {
+		ns := newNamespace(ctx)
+		sandbox.slowReady(ns, 20*time.Millisecond)
+		wc, err := client.NewWithWatch(testEnv.Config, client.Options{Scheme: k8s.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		w, err := wc.Watch(ctx, &corev1.PodList{}, client.InNamespace(ns))
+		Expect(err).NotTo(HaveOccurred())
+		defer w.Stop()
+		d := revisionDeployment(ns, "hello-00001", 1, nil)
+		Expect(k8s.Create(ctx, d)).To(Succeed())
+		readyPods(ctx, d, 1)
+		// Every version of the pod the API server stored: none is Running but not Ready.
+		var versions []string
+		Eventually(func(g Gomega) {
+			select {
+			case ev := <-w.ResultChan():
+				if p, ok := ev.Object.(*corev1.Pod); ok {
+					versions = append(versions, fmt.Sprintf("%s ready=%v", p.Status.Phase, podReady(p)))
+				}
+			default:
+			}
+			g.Expect(versions).To(ContainElement("Running ready=true"))
+		}, timeout, time.Millisecond).Should(Succeed())
+		Expect(versions).NotTo(ContainElement("Running ready=false"), "pod versions %v", versions)
 	})
 
 	It("publishes Endpoints and EndpointSlices, then scale 3 → 1 drains two pods, deletes them and shrinks the endpoints", func(ctx SpecContext) {
@@ -245,9 +274,13 @@ var _ = Describe("Deployments become pods (§1.5 Deployment)", func() {
 		}, timeout, interval).Should(Succeed())
 
 		By("scaling to 1")
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(d), d)).To(Succeed())
-		d.Spec.Replicas = ptr.To(int32(1))
-		Expect(k8s.Update(ctx, d)).To(Succeed())
+		Eventually(func() error { // retry if the runtime wrote the status meanwhile
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+				return err
+			}
+			d.Spec.Replicas = ptr.To(int32(1))
+			return k8s.Update(ctx, d)
+		}, timeout, interval).Should(Succeed())
 
 		By("two pods terminate gracefully: deletionTimestamp set, not ready, drain hook running (§5 graceful drain)")
 		var victims []string
@@ -324,9 +357,14 @@ var _ = Describe("Deployments become pods (§1.5 Deployment)", func() {
 		Expect(k8s.Create(ctx, d)).To(Succeed())
 		old := readyPods(ctx, d, 2)
 		oldHash := old[0].Labels[appsv1.DefaultDeploymentUniqueLabelKey]
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(d), d)).To(Succeed())
-		d.Spec.Template.Annotations = map[string]string{"example.com/config": "v2"}
-		Expect(k8s.Update(ctx, d)).To(Succeed())
+		// The runtime may be writing the Deployment's status meanwhile: retry on a conflict.
+		Eventually(func() error {
+			if err := k8s.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
+				return err
+			}
+			d.Spec.Template.Annotations = map[string]string{"example.com/config": "v2"}
+			return k8s.Update(ctx, d)
+		}, timeout, interval).Should(Succeed())
 		Eventually(func(g Gomega) {
 			pods := podsOf(ctx, d)
 			g.Expect(pods).To(HaveLen(2))

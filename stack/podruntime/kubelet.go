@@ -26,6 +26,11 @@ import (
 // defaultGracePeriod is the API default of terminationGracePeriodSeconds.
 const defaultGracePeriod = 30 * time.Second
 
+// readySignalGrace is how long the first status of a pod that is due Ready at once may wait for
+// its sandbox's ready signal (a loopback probe, normally a few milliseconds) before it is written
+// without it.
+const readySignalGrace = 50 * time.Millisecond
+
 // kubeletReconciler is the scheduler and the kubelet of the simulated node. Per pod it keeps a
 // plan (drawn once) and a timeline (instants on the injected clock); every reconcile recomputes
 // the status the kubelet would report at "now" from them, writes it if it changed, and asks to
@@ -56,6 +61,10 @@ type podState struct {
 	sandboxCtx      context.Context
 	sandboxCancel   context.CancelFunc
 	sandboxPod      *corev1.Pod // what Start was given; Stop gets it too
+	sandboxReadyCh  <-chan struct{}
+	awaitReadyUntil time.Time // how long the first status write waits for the ready signal
+	wrote           []byte    // the last status written, as JSON
+	boundHere       bool      // our binding of the pod succeeded
 	sandboxStopped  bool
 	sandboxRetryAt  time.Time
 	sandboxFailures int
@@ -174,6 +183,10 @@ func (k *kubeletReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	now := k.rt.opts.Clock.Now()
+	if pod.Spec.NodeName == "" && st.boundHere {
+		// We bound it; the cached copy predates the binding's watch event.
+		pod.Spec.NodeName = k.rt.opts.NodeName
+	}
 	switch pod.Spec.NodeName {
 	case "":
 		return ctrl.Result{}, k.schedule(ctx, pod, st, now)
@@ -198,7 +211,18 @@ func (k *kubeletReconciler) schedule(ctx context.Context, pod *corev1.Pod, st *p
 		return nil
 	}
 	if msg := k.unschedulable(pod, st.plan); msg != "" {
-		return k.patchStatus(ctx, pod, unschedulableStatus(pod, msg, due))
+		return k.patchStatus(ctx, pod, st, unschedulableStatus(pod, msg, due))
+	}
+	// With no image pull or container start delay the containers run the moment the pod is
+	// bound: start the sandbox before the binding round trip, so its readiness probe runs
+	// meanwhile and the kubelet's first status can already say Ready (one write, not two).
+	if st.plan.ImagePull == 0 && st.plan.ContainerStart == 0 {
+		bound := pod.DeepCopy()
+		bound.Spec.NodeName = k.rt.opts.NodeName
+		if err := k.place(ctx, bound, st, now); err != nil {
+			return err
+		}
+		k.startSandboxIfDue(ctx, key, bound, st, now)
 	}
 	binding := &corev1.Binding{
 		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID},
@@ -211,8 +235,10 @@ func (k *kubeletReconciler) schedule(ctx context.Context, pod *corev1.Pod, st *p
 		return fmt.Errorf("bind pod %s: %w", key, err)
 	}
 	logf.FromContext(ctx).V(1).Info("Bound pod", "pod", key, "node", k.rt.opts.NodeName)
+	st.boundHere = true
 	pod.Spec.NodeName = k.rt.opts.NodeName
-	return k.sync(ctx, pod, st, now)
+	// The binding took a round trip: report the status as of now.
+	return k.sync(ctx, pod, st, k.rt.opts.Clock.Now())
 }
 
 // unschedulable returns the scheduler's message for a pod that fits no node, or "".
@@ -249,10 +275,49 @@ func (k *kubeletReconciler) adoptAddresses(ctx context.Context) {
 // sync is the kubelet for a bound pod.
 func (k *kubeletReconciler) sync(ctx context.Context, pod *corev1.Pod, st *podState, now time.Time) error {
 	key := client.ObjectKeyFromObject(pod)
+	if err := k.place(ctx, pod, st, now); err != nil {
+		return err
+	}
+	if pod.DeletionTimestamp != nil {
+		return k.terminate(ctx, pod, st, now)
+	}
+	retryAt := k.startSandboxIfDue(ctx, key, pod, st, now)
+	// A ready signal that arrived while this reconcile held the pod's lock counts now.
+	if st.tl.sandboxStarted && st.tl.sandboxReady.IsZero() && st.sandboxReadyCh != nil {
+		select {
+		case <-st.sandboxReadyCh:
+			st.tl.sandboxReady = now
+		default:
+		}
+	}
+	// When the pod is due to be Ready the moment it runs, its first status after the sandbox
+	// started waits briefly for the sandbox's ready signal, whose arrival wakes the pod: Running
+	// and Ready then go out in one write instead of two.
+	if st.tl.sandboxStarted && st.tl.sandboxReady.IsZero() && st.plan.healthy() && st.plan.Startup == 0 &&
+		pod.Status.Phase == corev1.PodPending {
+		if st.awaitReadyUntil.IsZero() {
+			st.awaitReadyUntil = now.Add(readySignalGrace)
+		}
+		if now.Before(st.awaitReadyUntil) {
+			k.wake.At(key, st.awaitReadyUntil)
+			return nil
+		}
+	}
+	status, next := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
+	next = earliest(next, retryAt)
+	if err := k.patchStatus(ctx, pod, st, status); err != nil {
+		return err
+	}
+	k.wake.At(key, next)
+	return nil
+}
+
+// place records when the pod was first seen bound and gives it an address; a pod that already
+// runs (the runtime restarted) keeps its address and start time.
+func (k *kubeletReconciler) place(ctx context.Context, pod *corev1.Pod, st *podState, now time.Time) error {
 	k.adopted.Do(func() { k.adoptAddresses(ctx) })
 	if st.tl.bound.IsZero() {
 		st.tl.bound = now
-		// A pod that already runs (the runtime restarted): keep its address and start time.
 		if ip, err := netip.ParseAddr(pod.Status.PodIP); err == nil {
 			k.rt.ips.Reserve(ip)
 			st.ip = ip
@@ -264,35 +329,31 @@ func (k *kubeletReconciler) sync(ctx context.Context, pod *corev1.Pod, st *podSt
 	if !st.ip.IsValid() {
 		ip, err := k.rt.ips.Allocate()
 		if err != nil {
-			return fmt.Errorf("pod %s: %w", key, err)
+			return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
 		st.ip = ip
 	}
-	if pod.DeletionTimestamp != nil {
-		return k.terminate(ctx, pod, st, now)
-	}
-
-	status, next := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
-	canStart := !st.plan.Faults.Crash && !st.plan.Faults.ImagePullError
-	if canStart && !st.tl.sandboxStarted && !now.Before(st.plan.startedAt(st.tl)) {
-		if now.Before(st.sandboxRetryAt) {
-			next = earliest(next, st.sandboxRetryAt)
-		} else {
-			started := pod.DeepCopy()
-			started.Status = status
-			k.startSandbox(ctx, key, started, st, now)
-			if st.tl.sandboxStarted {
-				status, next = buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
-			} else {
-				next = earliest(next, st.sandboxRetryAt)
-			}
-		}
-	}
-	if err := k.patchStatus(ctx, pod, status); err != nil {
-		return err
-	}
-	k.wake.At(key, next)
 	return nil
+}
+
+// startSandboxIfDue starts the sandbox once the plan says the containers run (never for a pod
+// whose container crashes or whose image cannot be pulled). It returns when to retry a failed
+// start, zero when there is nothing to retry.
+func (k *kubeletReconciler) startSandboxIfDue(ctx context.Context, key types.NamespacedName, pod *corev1.Pod, st *podState, now time.Time) time.Time {
+	canStart := !st.plan.Faults.Crash && !st.plan.Faults.ImagePullError
+	if !canStart || st.tl.sandboxStarted || now.Before(st.plan.startedAt(st.tl)) {
+		return time.Time{}
+	}
+	if now.Before(st.sandboxRetryAt) {
+		return st.sandboxRetryAt
+	}
+	started := pod.DeepCopy()
+	started.Status, _ = buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
+	k.startSandbox(ctx, key, started, st, now)
+	if st.tl.sandboxStarted {
+		return time.Time{}
+	}
+	return st.sandboxRetryAt
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -313,6 +374,7 @@ func (k *kubeletReconciler) startSandbox(ctx context.Context, key types.Namespac
 	}
 	st.tl.sandboxStarted = true
 	st.sandboxPod = pod
+	st.sandboxReadyCh = ready
 	select {
 	case <-ready:
 		st.tl.sandboxReady = now
@@ -381,7 +443,7 @@ func (k *kubeletReconciler) terminate(ctx context.Context, pod *corev1.Pod, st *
 	drained := !st.sandboxDrained.IsZero() && !now.Before(st.modelDrained)
 	if !drained && now.Before(st.killAt) {
 		status, _ := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
-		if err := k.patchStatus(ctx, pod, status); err != nil {
+		if err := k.patchStatus(ctx, pod, st, status); err != nil {
 			return err
 		}
 		next := st.killAt
@@ -397,7 +459,7 @@ func (k *kubeletReconciler) terminate(ctx context.Context, pod *corev1.Pod, st *
 	}
 	k.stopSandbox(st)
 	status, _ := buildPodStatus(pod, st.plan, st.tl, st.ip.String(), NodeIP.String(), now)
-	if err := k.patchStatus(ctx, pod, status); err != nil {
+	if err := k.patchStatus(ctx, pod, st, status); err != nil {
 		return err
 	}
 	uid := pod.UID
@@ -415,8 +477,10 @@ func (k *kubeletReconciler) terminate(ctx context.Context, pod *corev1.Pod, st *
 }
 
 // patchStatus writes status unless the pod already has it. JSON comparison matches what the API
-// stores (times at second precision).
-func (k *kubeletReconciler) patchStatus(ctx context.Context, pod *corev1.Pod, status corev1.PodStatus) error {
+// stores (times at second precision). The kubelet is the only writer of a pod's status, so a
+// status it already wrote for this pod is not written again because the cached copy lags
+// behind (the binding's watch event, say, arriving before that of the status write).
+func (k *kubeletReconciler) patchStatus(ctx context.Context, pod *corev1.Pod, st *podState, status corev1.PodStatus) error {
 	have, err := json.Marshal(pod.Status)
 	if err != nil {
 		return err
@@ -425,7 +489,7 @@ func (k *kubeletReconciler) patchStatus(ctx context.Context, pod *corev1.Pod, st
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(have, want) {
+	if bytes.Equal(have, want) || bytes.Equal(want, st.wrote) {
 		return nil
 	}
 	updated := pod.DeepCopy()
@@ -436,6 +500,7 @@ func (k *kubeletReconciler) patchStatus(ctx context.Context, pod *corev1.Pod, st
 		}
 		return fmt.Errorf("update status of pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
+	st.wrote = want
 	return nil
 }
 

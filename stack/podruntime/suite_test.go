@@ -92,10 +92,14 @@ type recordingSandbox struct {
 	drained map[string]bool
 	stopped map[string]bool
 	gates   map[string]chan struct{}
+	// readyAfter delays the ready signal of pods in a namespace, like a live sandbox whose first
+	// probe takes a moment (real time: the probe does not run on the injected clock).
+	readyAfter map[string]time.Duration
 }
 
 func newRecordingSandbox() *recordingSandbox {
-	return &recordingSandbox{started: map[string]string{}, drained: map[string]bool{}, stopped: map[string]bool{}, gates: map[string]chan struct{}{}}
+	return &recordingSandbox{started: map[string]string{}, drained: map[string]bool{}, stopped: map[string]bool{},
+		gates: map[string]chan struct{}{}, readyAfter: map[string]time.Duration{}}
 }
 
 var _ podruntime.Sandbox = (*recordingSandbox)(nil)
@@ -105,8 +109,18 @@ func (s *recordingSandbox) Start(_ context.Context, pod *corev1.Pod) (<-chan str
 	defer s.mu.Unlock()
 	s.started[pod.Namespace+"/"+pod.Name] = pod.Status.PodIP
 	ready := make(chan struct{})
-	close(ready)
+	if d := s.readyAfter[pod.Namespace]; d > 0 {
+		time.AfterFunc(d, func() { close(ready) })
+	} else {
+		close(ready)
+	}
 	return ready, nil
+}
+
+func (s *recordingSandbox) slowReady(ns string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readyAfter[ns] = d
 }
 
 func (s *recordingSandbox) Drain(ctx context.Context, pod *corev1.Pod) error {

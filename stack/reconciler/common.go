@@ -2,16 +2,21 @@ package reconciler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/servingsim/servingsim/stack/apis/duck"
 )
@@ -37,24 +42,41 @@ func PostReconcile(status *duck.Status, generation int64) {
 }
 
 // UpdateStatus writes obj's status (its Status field) if it differs from before (a deep copy
-// taken at the start of the reconcile). A conflict is returned so the request is retried
-// against fresh state.
+// taken at the start of the reconcile).
+//
+// The write replaces the whole status (a JSON patch of /status) without a resourceVersion
+// precondition. Every kind's status has a single writer, its reconciler, so all a precondition
+// would catch is someone else's metadata or spec write since our read (the labeler's routes
+// annotation, the parent's spec update), and Knative's generated reconcilers answer that
+// conflict by fetching the latest object and writing the same desired status over it. The
+// patch gets there in one round trip instead of a 409 and a retry.
 //
 // Conditions that end the reconcile as they started it keep their lastTransitionTime, so marks
 // made on the way (Unknown, then True again) are not reported as transitions and do not cause a
 // write that would trigger another reconcile (§1.7).
 func UpdateStatus(ctx context.Context, c client.Client, before, obj client.Object) error {
+	return updateStatus(ctx, c, nil, before, obj)
+}
+
+func updateStatus(ctx context.Context, c client.Client, lag *CacheLag, before, obj client.Object) error {
 	if b, ok := before.(duck.Object); ok {
 		if a, ok := obj.(duck.Object); ok {
 			SettleTransitionTimes(b.GetStatus(), a.GetStatus())
 		}
 	}
-	if equality.Semantic.DeepEqual(statusField(before), statusField(obj)) {
+	status := statusField(obj)
+	if equality.Semantic.DeepEqual(statusField(before), status) {
 		return nil
 	}
-	if err := c.Status().Update(ctx, obj); err != nil {
+	patch, err := json.Marshal([]map[string]any{{"op": "add", "path": "/status", "value": status}})
+	if err != nil {
 		return fmt.Errorf("update status of %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
 	}
+	base := before.GetResourceVersion()
+	if err := c.Status().Patch(ctx, obj, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		return fmt.Errorf("update status of %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+	}
+	lag.wroteStatus(obj.GetUID(), base, obj.GetResourceVersion())
 	return nil
 }
 
@@ -84,19 +106,41 @@ type StatusUpdateError struct{ Err error }
 func (e *StatusUpdateError) Error() string { return e.Err.Error() }
 func (e *StatusUpdateError) Unwrap() error { return e.Err }
 
+// conflictRetryDelay is how soon a reconcile that hit a write conflict runs again (its cache is
+// behind; usually the newer object's watch event brings it back sooner).
+const conflictRetryDelay = 50 * time.Millisecond
+
 // Frame runs work inside the reconcile rules every Knative kind shares (§1.7): conditions of set
 // are initialised and Ready goes Unknown on a new generation, work runs, observedGeneration is
-// recorded, and the status is written if it changed. obj is modified in place.
+// recorded, and the status is written if it changed. obj is modified in place. A conflict from
+// a child's write is requeued quietly: the cache is behind and the newer object's event follows.
 func Frame[T Kind](ctx context.Context, c client.Client, obj T, set duck.ConditionSet, now time.Time,
 	work func(duck.ConditionManager) (reconcile.Result, error)) (reconcile.Result, error) {
+	return FrameWith(ctx, c, nil, obj, set, now, work)
+}
+
+// FrameWith is Frame for a reconciler that tracks its writes in lag: a reconcile of the copy
+// our own last status write replaced is skipped, since it could only recompute (and rewrite) a
+// status from an outdated view, and the watch event of that write will reconcile the object
+// again.
+func FrameWith[T Kind](ctx context.Context, c client.Client, lag *CacheLag, obj T, set duck.ConditionSet, now time.Time,
+	work func(duck.ConditionManager) (reconcile.Result, error)) (reconcile.Result, error) {
+	if lag.staleStatus(obj.GetUID(), obj.GetResourceVersion()) {
+		log.FromContext(ctx).V(1).Info("Skipping a reconcile of a cached copy older than our last status write")
+		return reconcile.Result{}, nil
+	}
 	before := obj.DeepCopyObject().(client.Object)
 	st := obj.GetStatus()
 	m := set.Manage(st, metav1.NewTime(now))
 	PreReconcile(m, st, obj.GetGeneration())
 	res, err := work(m)
 	PostReconcile(st, obj.GetGeneration())
-	if uerr := UpdateStatus(ctx, c, before, obj); uerr != nil {
+	if uerr := updateStatus(ctx, c, lag, before, obj); uerr != nil {
 		err = errors.Join(err, &StatusUpdateError{Err: uerr})
+	}
+	if err != nil && apierrors.IsConflict(err) {
+		log.FromContext(ctx).V(1).Info("Requeueing after a write conflict", "error", err.Error())
+		return reconcile.Result{RequeueAfter: conflictRetryDelay}, nil
 	}
 	return res, err
 }
@@ -104,4 +148,23 @@ func Frame[T Kind](ctx context.Context, c client.Client, obj T, set duck.Conditi
 // statusField returns an API object's Status field, the part UpdateStatus compares.
 func statusField(o client.Object) any {
 	return reflect.ValueOf(o).Elem().FieldByName("Status").Interface()
+}
+
+// Concurrently runs the non-nil fns at once and returns their errors joined. Reconcilers use it for writes
+// that do not depend on each other (a Revision's Deployment and PodAutoscaler, a Route's Ingress
+// and placeholder Services), so a reconcile waits for one API round trip instead of one per
+// child. The functions must not share unsynchronised state (in particular not the condition
+// manager): decide what to write first, then write concurrently.
+func Concurrently(fns ...func() error) error {
+	fns = slices.DeleteFunc(slices.Clone(fns), func(fn func() error) bool { return fn == nil })
+	if len(fns) == 1 {
+		return fns[0]()
+	}
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

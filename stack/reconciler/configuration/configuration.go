@@ -44,6 +44,9 @@ type Reconciler struct {
 	Config   *config.Store
 	Clock    clock.PassiveClock
 	Recorder record.EventRecorder
+
+	// lag tracks our writes the cache may not show yet.
+	lag reconciler.CacheLag
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -72,7 +75,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !cfg.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	return reconciler.Frame(ctx, r.Client, cfg, servingv1.ConfigurationConditions, r.Clock.Now(),
+	return reconciler.FrameWith(ctx, r.Client, &r.lag, cfg, servingv1.ConfigurationConditions, r.Clock.Now(),
 		func(m duck.ConditionManager) (ctrl.Result, error) { return ctrl.Result{}, r.reconcile(ctx, cfg, m) })
 }
 
@@ -199,8 +202,13 @@ func (r *Reconciler) latestCreated(ctx context.Context, cfg *servingv1.Configura
 var errCacheLag = errors.New("revision exists but is not yet visible in the cache")
 
 func (r *Reconciler) createRevision(ctx context.Context, cfg *servingv1.Configuration) (*servingv1.Revision, error) {
-	rev := MakeRevision(cfg, r.Clock.Now())
-	err := r.Client.Create(ctx, rev)
+	now := r.Clock.Now()
+	rev := MakeRevision(cfg, now)
+	// Created by us a moment ago and not yet in the cache: it is the latest created already.
+	if pending, _ := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(rev), &servingv1.Revision{}); pending {
+		return rev, nil
+	}
+	err := r.lag.CreateChild(ctx, r.Client, now, rev)
 	if apierrors.IsAlreadyExists(err) {
 		// Our own earlier create may simply not have reached the cache yet.
 		existing := &servingv1.Revision{}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -21,6 +24,7 @@ import (
 	"github.com/servingsim/servingsim/stack/apis/serving"
 	servingv1 "github.com/servingsim/servingsim/stack/apis/serving/v1"
 	"github.com/servingsim/servingsim/stack/config"
+	"github.com/servingsim/servingsim/stack/reconciler"
 )
 
 // Reconciler keeps the routes annotation and routing state of every Configuration and Revision
@@ -45,15 +49,42 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		return errors.New("labeler: Clock is required")
 	}
-	byNamespace := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-		return []reconcile.Request{NamespaceRequest(o.GetNamespace())}
-	})
+	byNamespace := coalescedByNamespace(CoalesceDelay)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("labeler").
 		Watches(&servingv1.Route{}, byNamespace).
 		Watches(&servingv1.Configuration{}, byNamespace, updatesWhen(configurationChanged)).
 		Watches(&servingv1.Revision{}, byNamespace, updatesWhen(metadataChanged)).
 		Complete(r)
+}
+
+// CoalesceDelay is how long the labeler lets events of one namespace gather before it
+// recomputes the namespace. Every recompute scans all Routes, Configurations and Revisions of
+// the namespace, so a burst (a thousand Services created at once) must not cost one scan per
+// event. Revisions are created already labelled for their Configuration's routes (§1.2), so
+// the delay does not hold up a new Revision.
+const CoalesceDelay = 100 * time.Millisecond
+
+// coalescedByNamespace enqueues an object's namespace request after delay; requests for the
+// same namespace waiting together are processed once.
+func coalescedByNamespace(delay time.Duration) handler.EventHandler {
+	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+		q.AddAfter(NamespaceRequest(o.GetNamespace()), delay)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.Object)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.ObjectNew)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.Object)
+		},
+		GenericFunc: func(_ context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.Object)
+		},
+	}
 }
 
 // NamespaceRequest is the request the labeler uses for a namespace.
@@ -80,41 +111,71 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	want := ComputeDesired(routes.Items, configs.Items, revs.Items)
 	now := r.Clock.Now()
 
-	var errs []error
+	// Only metadata changes, so only metadata is copied and compared: a recompute looks at every
+	// object of the namespace, and deep-copying whole Revisions there dominated its cost.
+	type patch struct {
+		orig, next client.Object
+		log        func()
+	}
+	var patches []patch
 	for i := range configs.Items {
 		cfg := &configs.Items[i]
 		if !cfg.DeletionTimestamp.IsZero() {
 			continue
 		}
-		next := cfg.DeepCopy()
+		next := &servingv1.Configuration{ObjectMeta: metaOf(cfg.ObjectMeta)}
 		if !ApplyToConfiguration(next, want.Configurations[cfg.Name]) {
 			continue
 		}
-		if err := r.Client.Patch(ctx, next, client.MergeFrom(cfg)); client.IgnoreNotFound(err) != nil {
-			errs = append(errs, fmt.Errorf("label configuration %s/%s: %w", ns, cfg.Name, err))
-			continue
-		}
-		logger.Info("Updated routes of Configuration", "configuration", cfg.Name,
-			"routes", next.Annotations[serving.RoutesAnnotationKey])
+		patches = append(patches, patch{orig: &servingv1.Configuration{ObjectMeta: metaOf(cfg.ObjectMeta)}, next: next, log: func() {
+			logger.Info("Updated routes of Configuration", "configuration", next.Name,
+				"routes", next.Annotations[serving.RoutesAnnotationKey])
+		}})
 	}
 	for i := range revs.Items {
 		rev := &revs.Items[i]
 		if !rev.DeletionTimestamp.IsZero() {
 			continue
 		}
-		next := rev.DeepCopy()
+		next := &servingv1.Revision{ObjectMeta: metaOf(rev.ObjectMeta)}
 		if !ApplyToRevision(next, want.Revisions[rev.Name], now) {
 			continue
 		}
-		if err := r.Client.Patch(ctx, next, client.MergeFrom(rev)); client.IgnoreNotFound(err) != nil {
-			errs = append(errs, fmt.Errorf("label revision %s/%s: %w", ns, rev.Name, err))
-			continue
+		patches = append(patches, patch{orig: &servingv1.Revision{ObjectMeta: metaOf(rev.ObjectMeta)}, next: next, log: func() {
+			logger.Info("Updated routing state of Revision", "revision", next.Name,
+				"routingState", next.Labels[serving.RoutingStateLabelKey],
+				"routes", next.Annotations[serving.RoutesAnnotationKey])
+		}})
+	}
+	// The patches are independent: a namespace with many changes should not pay one round trip
+	// (two admission webhook calls included) per object in sequence. A few at a time, though.
+	var errs []error
+	for start := 0; start < len(patches); start += maxConcurrentPatches {
+		batch := patches[start:min(start+maxConcurrentPatches, len(patches))]
+		writes := make([]func() error, len(batch))
+		for i, p := range batch {
+			writes[i] = func() error {
+				// The merge patch of two metadata-only objects carries only the metadata change.
+				if err := r.Client.Patch(ctx, p.next, client.MergeFrom(p.orig)); client.IgnoreNotFound(err) != nil {
+					return fmt.Errorf("label %s/%s: %w", ns, p.next.GetName(), err)
+				}
+				p.log()
+				return nil
+			}
 		}
-		logger.Info("Updated routing state of Revision", "revision", rev.Name,
-			"routingState", next.Labels[serving.RoutingStateLabelKey],
-			"routes", next.Annotations[serving.RoutesAnnotationKey])
+		errs = append(errs, reconciler.Concurrently(writes...))
 	}
 	return ctrl.Result{}, errors.Join(errs...)
+}
+
+// maxConcurrentPatches bounds the labeler's patches in flight.
+const maxConcurrentPatches = 8
+
+// metaOf copies the parts of an object's metadata a merge patch needs: identity, labels and
+// annotations.
+func metaOf(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: m.Namespace, Name: m.Name, UID: m.UID,
+		Labels: maps.Clone(m.Labels), Annotations: maps.Clone(m.Annotations)}
 }
 
 // configurationChanged passes Configuration events that can change the labeler's answer:

@@ -5,10 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/util/workqueue"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/servingsim/servingsim/stack/apis"
 	"github.com/servingsim/servingsim/stack/apis/serving"
@@ -102,5 +105,32 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A burst of events in one namespace costs one recompute of the namespace, not one per event.
+func TestCoalescedByNamespace_OneRequestPerNamespaceBurst(t *testing.T) {
+	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
+	defer q.ShutDown()
+	h := coalescedByNamespace(500 * time.Millisecond)
+	ctx := context.Background()
+	for _, name := range []string{"a-00001", "b-00001", "c-00001"} {
+		rev := &servingv1.Revision{}
+		rev.Namespace, rev.Name = ns, name
+		h.Create(ctx, event.CreateEvent{Object: rev}, q)
+	}
+	other := &servingv1.Route{}
+	other.Namespace, other.Name = "other", "hello"
+	h.Update(ctx, event.UpdateEvent{ObjectOld: other, ObjectNew: other}, q)
+	if n := q.Len(); n != 0 {
+		t.Fatalf("queue length right after the events = %d, want 0: requests wait for more events", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for q.Len() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // nothing more may arrive
+	if n := q.Len(); n != 2 {
+		t.Errorf("queue length = %d, want 2 (one per namespace)", n)
 	}
 }

@@ -47,6 +47,23 @@ type Reconciler struct {
 	// ActivatorProbe checks the activator is in the path before scaling to zero. Default: none,
 	// which counts as "in the path".
 	ActivatorProbe ActivatorProbe
+
+	// podsIndexed says the client's cache has podRevisionIndex (set by SetupWithManager).
+	podsIndexed bool
+
+	// lag tracks our writes the cache may not show yet.
+	lag reconciler.CacheLag
+}
+
+// podRevisionIndex indexes Pods by their revision label, so counting a revision's ready pods
+// does not scan every pod of the namespace.
+const podRevisionIndex = "servingsim.podautoscaler/revision"
+
+func indexPodRevision(o client.Object) []string {
+	if rev := o.GetLabels()[serving.RevisionLabelKey]; rev != "" {
+		return []string{rev}
+	}
+	return nil
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -56,6 +73,10 @@ var configNames = []string{config.AutoscalerConfigName, config.DeploymentConfigN
 // SetupWithManager registers the reconciler: PodAutoscalers, their SKS and Metric, the pods of
 // their revision, config-autoscaler/config-deployment, and the Trigger if any.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &corev1.Pod{}, podRevisionIndex, indexPodRevision); err != nil {
+		return fmt.Errorf("index pods by revision: %w", err)
+	}
+	r.podsIndexed = true
 	h, p := r.Config.WatchOption(configNames, r.allPodAutoscalers)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
@@ -112,7 +133,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil
 	}
 	now := r.Clock.Now()
-	return reconciler.Frame(ctx, r.Client, pa, autoscalingv1alpha1.PodAutoscalerConditions, now,
+	return reconciler.FrameWith(ctx, r.Client, &r.lag, pa, autoscalingv1alpha1.PodAutoscalerConditions, now,
 		func(m duck.ConditionManager) (reconcile.Result, error) {
 			return r.reconcile(ctx, pa, m, r.Config.Load(), now)
 		})
@@ -129,7 +150,11 @@ func (r *Reconciler) reconcile(ctx context.Context, pa *autoscalingv1alpha1.PodA
 	}
 	// §3.5.1: until the SKS reports its private service, proxy through 2 activators.
 	if sks == nil || sks.Status.PrivateServiceName == "" {
-		if _, err := r.reconcileSKS(ctx, pa, m, netv1alpha1.SKSOperationModeProxy, resources.MinActivators); err != nil {
+		_, write, err := r.reconcileSKS(ctx, pa, m, netv1alpha1.SKSOperationModeProxy, resources.MinActivators, now)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if err := reconciler.Concurrently(write); err != nil {
 			return reconcile.Result{}, err
 		}
 		m.MarkUnknown(autoscalingv1alpha1.PodAutoscalerConditionSKSReady, ReasonSKSNotReady, MessageNoPrivateServiceName)
@@ -143,13 +168,15 @@ func (r *Reconciler) reconcile(ctx context.Context, pa *autoscalingv1alpha1.PodA
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("update decider of %s: %w", pa.Name, err)
 	}
-	if err := r.reconcileMetric(ctx, pa, resources.MakeMetric(pa, spec, resources.ScrapeTarget(spec, sks.Status.PrivateServiceName))); err != nil {
+	writeMetric, err := r.reconcileMetric(ctx, now, pa, resources.MakeMetric(pa, spec, resources.ScrapeTarget(spec, sks.Status.PrivateServiceName)))
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 
 	sr := decideScale(ctx, scaleInput{pa: pa, sks: sks, desired: decision.DesiredScale, cfg: cfg, now: now, probe: r.ActivatorProbe})
+	var writeScale func() error
 	if sr.apply {
-		if err := r.applyScale(ctx, pa, sr.want); err != nil {
+		if writeScale, err = r.applyScale(ctx, pa, sr.want); err != nil {
 			return reconcile.Result{}, err
 		}
 	}
@@ -169,8 +196,12 @@ func (r *Reconciler) reconcile(ctx context.Context, pa *autoscalingv1alpha1.PodA
 	}
 
 	mode := resources.SKSMode(sr.want, decision.ExcessBurstCapacity)
-	sks, err = r.reconcileSKS(ctx, pa, m, mode, resources.NumActivators(int(ready), spec))
+	sks, writeSKS, err := r.reconcileSKS(ctx, pa, m, mode, resources.NumActivators(int(ready), spec), now)
 	if err != nil {
+		return reconcile.Result{}, err
+	}
+	// The Metric, the scale and the SKS spec are independent writes: one round trip for all.
+	if err := reconciler.Concurrently(writeMetric, writeScale, writeSKS); err != nil {
 		return reconcile.Result{}, err
 	}
 	pa.Status.ServiceName = sks.Status.ServiceName
@@ -178,83 +209,103 @@ func (r *Reconciler) reconcile(ctx context.Context, pa *autoscalingv1alpha1.PodA
 	return reconcile.Result{RequeueAfter: sr.requeueAfter}, nil
 }
 
-func (r *Reconciler) reconcileSKS(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler, m duck.ConditionManager, mode netv1alpha1.ServerlessServiceOperationMode, numActivators int32) (*netv1alpha1.ServerlessService, error) {
+// reconcileSKS decides the SKS from the cache: it returns the SKS to read status from and the
+// write (create or spec update) that makes the stored one match, nil if none.
+func (r *Reconciler) reconcileSKS(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler, m duck.ConditionManager, mode netv1alpha1.ServerlessServiceOperationMode, numActivators int32, now time.Time) (*netv1alpha1.ServerlessService, func() error, error) {
 	desired := resources.MakeSKS(pa, mode, numActivators)
 	sks := &netv1alpha1.ServerlessService{}
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), sks)
+	pending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(desired), sks)
 	switch {
+	case pending:
+		return desired, nil, nil
 	case apierrors.IsNotFound(err):
-		if err := r.Client.Create(ctx, desired); err != nil {
-			return nil, fmt.Errorf("create serverlessservice %s: %w", desired.Name, err)
-		}
-		log.FromContext(ctx).Info("Created ServerlessService", "serverlessservice", desired.Name, "mode", mode)
-		return desired, nil
+		return desired, func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+				return fmt.Errorf("create serverlessservice %s: %w", desired.Name, err)
+			}
+			log.FromContext(ctx).Info("Created ServerlessService", "serverlessservice", desired.Name, "mode", mode)
+			return nil
+		}, nil
 	case err != nil:
-		return nil, fmt.Errorf("get serverlessservice %s: %w", desired.Name, err)
+		return nil, nil, fmt.Errorf("get serverlessservice %s: %w", desired.Name, err)
 	case !kmeta.IsControlledBy(sks, pa):
 		m.MarkFalse(autoscalingv1alpha1.PodAutoscalerConditionSKSReady, ReasonNotOwned,
 			fmt.Sprintf("PodAutoscaler does not own ServerlessService %q", desired.Name))
-		return nil, fmt.Errorf("podautoscaler %s does not own serverlessservice %s", pa.Name, desired.Name)
+		return nil, nil, fmt.Errorf("podautoscaler %s does not own serverlessservice %s", pa.Name, desired.Name)
 	case !equality.Semantic.DeepEqual(desired.Spec, sks.Spec):
 		want := sks.DeepCopy()
-		want.Spec = desired.Spec
-		if err := r.Client.Update(ctx, want); err != nil {
-			return nil, fmt.Errorf("update serverlessservice %s: %w", want.Name, err)
-		}
-		log.FromContext(ctx).Info("Updated ServerlessService", "serverlessservice", want.Name, "mode", mode, "activators", numActivators)
-		return want, nil
+		return sks, func() error {
+			// Only this reconciler writes the SKS spec; the SKS reconciler writes its status.
+			if err := reconciler.ReplaceSpec(ctx, r.Client, want, desired.Spec); err != nil {
+				return fmt.Errorf("update serverlessservice %s: %w", want.Name, err)
+			}
+			log.FromContext(ctx).Info("Updated ServerlessService", "serverlessservice", want.Name, "mode", mode, "activators", numActivators)
+			return nil
+		}, nil
 	}
-	return sks, nil
+	return sks, nil, nil
 }
 
-func (r *Reconciler) reconcileMetric(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler, desired *autoscalingv1alpha1.Metric) error {
+// reconcileMetric decides the Metric from the cache and returns the write (create or spec
+// update) that makes the stored one match, nil if none.
+func (r *Reconciler) reconcileMetric(ctx context.Context, now time.Time, pa *autoscalingv1alpha1.PodAutoscaler, desired *autoscalingv1alpha1.Metric) (func() error, error) {
 	have := &autoscalingv1alpha1.Metric{}
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), have)
+	pending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(desired), have)
 	switch {
+	case pending:
+		return nil, nil
 	case apierrors.IsNotFound(err):
-		if err := r.Client.Create(ctx, desired); err != nil {
-			return fmt.Errorf("create metric %s: %w", desired.Name, err)
-		}
-		log.FromContext(ctx).Info("Created Metric", "metric", desired.Name)
-		return nil
+		return func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+				return fmt.Errorf("create metric %s: %w", desired.Name, err)
+			}
+			log.FromContext(ctx).Info("Created Metric", "metric", desired.Name)
+			return nil
+		}, nil
 	case err != nil:
-		return fmt.Errorf("get metric %s: %w", desired.Name, err)
+		return nil, fmt.Errorf("get metric %s: %w", desired.Name, err)
 	case !kmeta.IsControlledBy(have, pa):
-		return fmt.Errorf("podautoscaler %s does not own metric %s", pa.Name, desired.Name)
+		return nil, fmt.Errorf("podautoscaler %s does not own metric %s", pa.Name, desired.Name)
 	case !equality.Semantic.DeepEqual(desired.Spec, have.Spec):
 		want := have.DeepCopy()
 		want.Spec = desired.Spec
-		if err := r.Client.Update(ctx, want); err != nil {
-			return fmt.Errorf("update metric %s: %w", want.Name, err)
-		}
-		log.FromContext(ctx).Info("Updated Metric", "metric", want.Name)
+		return func() error {
+			if err := r.Client.Update(ctx, want); err != nil {
+				return fmt.Errorf("update metric %s: %w", want.Name, err)
+			}
+			log.FromContext(ctx).Info("Updated Metric", "metric", want.Name)
+			return nil
+		}, nil
 	}
-	return nil
+	return nil, nil
 }
 
-// applyScale JSON-patches the scale target's /spec/replicas when it differs from want.
-func (r *Reconciler) applyScale(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler, want int32) error {
+// applyScale returns the JSON patch of the scale target's /spec/replicas to want, nil when the
+// Deployment already has it.
+func (r *Reconciler) applyScale(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler, want int32) (func() error, error) {
 	ref := pa.Spec.ScaleTargetRef
 	if ref.Kind != "Deployment" {
-		return fmt.Errorf("podautoscaler %s: unsupported scale target kind %q", pa.Name, ref.Kind)
+		return nil, fmt.Errorf("podautoscaler %s: unsupported scale target kind %q", pa.Name, ref.Kind)
 	}
 	d := &appsv1.Deployment{}
 	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: pa.Namespace, Name: ref.Name}, d); err != nil {
-		return fmt.Errorf("get scale target %s: %w", ref.Name, err)
+		return nil, fmt.Errorf("get scale target %s: %w", ref.Name, err)
 	}
 	current := int32(1)
 	if d.Spec.Replicas != nil {
 		current = *d.Spec.Replicas
 	}
 	if current == want {
+		return nil, nil
+	}
+	return func() error {
+		patch := fmt.Appendf(nil, `[{"op":"replace","path":"/spec/replicas","value":%d}]`, want)
+		if err := r.Client.Patch(ctx, d, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+			return fmt.Errorf("scale %s from %d to %d: %w", ref.Name, current, want, err)
+		}
+		log.FromContext(ctx).Info("Scaled Deployment", "deployment", ref.Name, "from", current, "to", want)
 		return nil
-	}
-	patch := fmt.Appendf(nil, `[{"op":"replace","path":"/spec/replicas","value":%d}]`, want)
-	if err := r.Client.Patch(ctx, d, client.RawPatch(types.JSONPatchType, patch)); err != nil {
-		return fmt.Errorf("scale %s from %d to %d: %w", ref.Name, current, want, err)
-	}
-	log.FromContext(ctx).Info("Scaled Deployment", "deployment", ref.Name, "from", current, "to", want)
-	return nil
+	}, nil
 }
 
 // readyPods counts the revision's pods that are Ready, Running and not terminating (§3.4).
@@ -264,7 +315,12 @@ func (r *Reconciler) readyPods(ctx context.Context, pa *autoscalingv1alpha1.PodA
 		rev = pa.Name
 	}
 	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(pa.Namespace), client.MatchingLabels{serving.RevisionLabelKey: rev}); err != nil {
+	var byRevision client.ListOption = client.MatchingLabels{serving.RevisionLabelKey: rev}
+	if r.podsIndexed {
+		byRevision = client.MatchingFields{podRevisionIndex: rev}
+	}
+	// Read-only: the cache's own objects are counted, not copied.
+	if err := r.Client.List(ctx, &pods, client.InNamespace(pa.Namespace), byRevision, client.UnsafeDisableDeepCopy); err != nil {
 		return 0, fmt.Errorf("list pods of %s: %w", rev, err)
 	}
 	var n int32

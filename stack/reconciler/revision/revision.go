@@ -38,6 +38,9 @@ type Reconciler struct {
 	Config   *config.Store
 	Clock    clock.PassiveClock
 	Recorder record.EventRecorder
+
+	// lag tracks our writes the cache may not show yet.
+	lag reconciler.CacheLag
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -91,7 +94,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	wasReady := rev.Status.GetCondition(duck.ConditionReady).IsTrue()
 	now := r.Clock.Now()
-	result, err := reconciler.Frame(ctx, r.Client, rev, servingv1.RevisionConditions, now,
+	result, err := reconciler.FrameWith(ctx, r.Client, &r.lag, rev, servingv1.RevisionConditions, now,
 		func(m duck.ConditionManager) (reconcile.Result, error) {
 			return r.reconcile(ctx, rev, m, r.Config.Load(), now)
 		})
@@ -105,11 +108,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 
 func (r *Reconciler) reconcile(ctx context.Context, rev *servingv1.Revision, m duck.ConditionManager, cfg *config.Config, now time.Time) (reconcile.Result, error) {
 	resolveDigests(rev, cfg.Deployment)
-	deploy, result, err := r.reconcileDeployment(ctx, rev, m, cfg, now)
+	deploy, writeDeploy, result, err := r.reconcileDeployment(ctx, rev, m, cfg, now)
 	if err != nil {
 		return result, err
 	}
-	return result, r.reconcilePA(ctx, rev, deploy, m, cfg)
+	pa, writePA, err := r.reconcilePA(ctx, rev, deploy, m, cfg, now)
+	if err != nil {
+		return result, err
+	}
+	// The PA is made from the Deployment we want, not from the stored one, so both writes go
+	// out at once: a new Revision costs one round trip for its two children.
+	if err := reconciler.Concurrently(writeDeploy, writePA); err != nil {
+		return result, err
+	}
+	propagateAutoscalerStatus(m, &rev.Status, &pa.Status)
+	return result, nil
 }
 
 // resolveDigests records each container's digest once; resolution is immediate (§1.5, see
@@ -129,38 +142,43 @@ func resolveDigests(rev *servingv1.Revision, d *config.Deployment) {
 	}
 }
 
-func (r *Reconciler) reconcileDeployment(ctx context.Context, rev *servingv1.Revision, m duck.ConditionManager, cfg *config.Config, now time.Time) (*appsv1.Deployment, reconcile.Result, error) {
+// reconcileDeployment decides the Deployment from the cache and marks what it says. It returns
+// the Deployment as it will be, and the write (create or update) that makes it so, nil if none.
+func (r *Reconciler) reconcileDeployment(ctx context.Context, rev *servingv1.Revision, m duck.ConditionManager, cfg *config.Config, now time.Time) (*appsv1.Deployment, func() error, reconcile.Result, error) {
 	name := kmeta.DeploymentName(rev.Name)
 	have := &appsv1.Deployment{}
-	err := r.Client.Get(ctx, types.NamespacedName{Namespace: rev.Namespace, Name: name}, have)
+	pending, err := r.lag.GetChild(ctx, r.Client, now, types.NamespacedName{Namespace: rev.Namespace, Name: name}, have)
 	switch {
-	case apierrors.IsNotFound(err):
+	case pending || apierrors.IsNotFound(err):
 		m.MarkUnknown(servingv1.RevisionConditionResourcesAvailable, ReasonDeploying, "")
 		m.MarkUnknown(servingv1.RevisionConditionContainerHealthy, ReasonDeploying, "")
 		want := resources.MakeDeployment(rev, cfg)
-		if err := r.Client.Create(ctx, want); err != nil {
-			return nil, reconcile.Result{}, fmt.Errorf("create deployment %s: %w", name, err)
+		if pending { // created a moment ago; the cache has yet to show it
+			return want, nil, reconcile.Result{}, nil
 		}
-		log.FromContext(ctx).Info("Created Deployment", "deployment", name, "revision", rev.Name)
-		return want, reconcile.Result{}, nil
+		create := func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, want); err != nil {
+				return fmt.Errorf("create deployment %s: %w", name, err)
+			}
+			log.FromContext(ctx).Info("Created Deployment", "deployment", name, "revision", rev.Name)
+			return nil
+		}
+		return want, create, reconcile.Result{}, nil
 	case err != nil:
-		return nil, reconcile.Result{}, fmt.Errorf("get deployment %s: %w", name, err)
+		return nil, nil, reconcile.Result{}, fmt.Errorf("get deployment %s: %w", name, err)
 	case !kmeta.IsControlledBy(have, rev):
 		m.MarkFalse(servingv1.RevisionConditionResourcesAvailable, ReasonNotOwned, notOwnedMessage("Deployment", name))
-		return nil, reconcile.Result{}, fmt.Errorf("revision %s does not own deployment %s", rev.Name, name)
+		return nil, nil, reconcile.Result{}, fmt.Errorf("revision %s does not own deployment %s", rev.Name, name)
 	}
 
-	deploy, err := r.updateDeployment(ctx, rev, have, cfg)
-	if err != nil {
-		return nil, reconcile.Result{}, err
-	}
+	deploy, update := r.updateDeployment(ctx, rev, have, cfg)
 	apply(m, servingv1.RevisionConditionResourcesAvailable, deploymentReadiness(&deploy.Status))
 
 	var result reconcile.Result
 	if replicas := deploy.Spec.Replicas; (replicas == nil || *replicas > 0) && deploy.Status.AvailableReplicas == 0 {
 		var pods corev1.PodList
 		if err := r.Client.List(ctx, &pods, client.InNamespace(rev.Namespace), client.MatchingLabels(deploy.Spec.Selector.MatchLabels)); err != nil {
-			return nil, reconcile.Result{}, fmt.Errorf("list pods of %s: %w", name, err)
+			return nil, nil, reconcile.Result{}, fmt.Errorf("list pods of %s: %w", name, err)
 		}
 		v := detectCrash(deploy, pods.Items, cfg.Deployment.PodIsAlwaysSchedulable, now)
 		if v.resourcesAvailable != nil {
@@ -174,12 +192,12 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, rev *servingv1.Rev
 	if deploy.Status.ReadyReplicas > 0 {
 		m.MarkTrue(servingv1.RevisionConditionContainerHealthy)
 	}
-	return deploy, result, nil
+	return deploy, update, result, nil
 }
 
-// updateDeployment rewrites the Deployment when it drifted from the desired shape. Replicas are
-// the PA's business and are kept.
-func (r *Reconciler) updateDeployment(ctx context.Context, rev *servingv1.Revision, have *appsv1.Deployment, cfg *config.Config) (*appsv1.Deployment, error) {
+// updateDeployment returns the Deployment as it should be and, when it drifted from the desired
+// shape, the update that rewrites it. Replicas are the PA's business and are kept.
+func (r *Reconciler) updateDeployment(ctx context.Context, rev *servingv1.Revision, have *appsv1.Deployment, cfg *config.Config) (*appsv1.Deployment, func() error) {
 	desired := resources.MakeDeployment(rev, cfg)
 	desired.Spec.Replicas = have.Spec.Replicas
 	if equality.Semantic.DeepDerivative(desired.Spec, have.Spec) &&
@@ -190,11 +208,14 @@ func (r *Reconciler) updateDeployment(ctx context.Context, rev *servingv1.Revisi
 	want.Spec = desired.Spec
 	want.Labels = kmeta.UnionMaps(have.Labels, desired.Labels)
 	want.Annotations = kmeta.UnionMaps(have.Annotations, desired.Annotations)
-	if err := r.Client.Update(ctx, want); err != nil {
-		return nil, fmt.Errorf("update deployment %s: %w", want.Name, err)
+	update := want.DeepCopy() // the client rewrites what it sends with the reply
+	return want, func() error {
+		if err := r.Client.Update(ctx, update); err != nil {
+			return fmt.Errorf("update deployment %s: %w", want.Name, err)
+		}
+		log.FromContext(ctx).Info("Updated Deployment", "deployment", want.Name, "revision", rev.Name)
+		return nil
 	}
-	log.FromContext(ctx).Info("Updated Deployment", "deployment", want.Name, "revision", rev.Name)
-	return want, nil
 }
 
 func subset(want, have map[string]string) bool {
@@ -206,34 +227,42 @@ func subset(want, have map[string]string) bool {
 	return true
 }
 
-func (r *Reconciler) reconcilePA(ctx context.Context, rev *servingv1.Revision, deploy *appsv1.Deployment, m duck.ConditionManager, cfg *config.Config) error {
+// reconcilePA decides the PodAutoscaler from the cache. It returns the PA to read status from
+// and the write (create or update) that makes the stored one match, nil if none.
+func (r *Reconciler) reconcilePA(ctx context.Context, rev *servingv1.Revision, deploy *appsv1.Deployment, m duck.ConditionManager, cfg *config.Config, now time.Time) (*autoscalingv1alpha1.PodAutoscaler, func() error, error) {
 	desired := resources.MakePA(rev, deploy, cfg)
 	pa := &autoscalingv1alpha1.PodAutoscaler{}
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), pa)
+	pending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(desired), pa)
 	switch {
+	case pending:
+		return desired, nil, nil
 	case apierrors.IsNotFound(err):
-		if err := r.Client.Create(ctx, desired); err != nil {
-			return fmt.Errorf("create podautoscaler %s: %w", desired.Name, err)
-		}
-		log.FromContext(ctx).Info("Created PodAutoscaler", "podautoscaler", desired.Name, "revision", rev.Name)
-		pa = desired
+		return desired, func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+				return fmt.Errorf("create podautoscaler %s: %w", desired.Name, err)
+			}
+			log.FromContext(ctx).Info("Created PodAutoscaler", "podautoscaler", desired.Name, "revision", rev.Name)
+			return nil
+		}, nil
 	case err != nil:
-		return fmt.Errorf("get podautoscaler %s: %w", desired.Name, err)
+		return nil, nil, fmt.Errorf("get podautoscaler %s: %w", desired.Name, err)
 	case !kmeta.IsControlledBy(pa, rev):
 		m.MarkFalse(servingv1.RevisionConditionResourcesAvailable, ReasonNotOwned, notOwnedMessage("PodAutoscaler", desired.Name))
-		return fmt.Errorf("revision %s does not own podautoscaler %s", rev.Name, desired.Name)
+		return nil, nil, fmt.Errorf("revision %s does not own podautoscaler %s", rev.Name, desired.Name)
 	case !equality.Semantic.DeepEqual(desired.Spec, pa.Spec) || !paAnnotationsMatch(desired.Annotations, pa.Annotations):
 		want := pa.DeepCopy()
 		want.Spec = desired.Spec
 		want.Annotations = desired.Annotations
-		if err := r.Client.Update(ctx, want); err != nil {
-			return fmt.Errorf("update podautoscaler %s: %w", want.Name, err)
-		}
-		log.FromContext(ctx).Info("Updated PodAutoscaler", "podautoscaler", want.Name, "revision", rev.Name)
-		pa = want
+		update := want.DeepCopy() // the client rewrites what it sends with the reply
+		return want, func() error {
+			if err := r.Client.Update(ctx, update); err != nil {
+				return fmt.Errorf("update podautoscaler %s: %w", want.Name, err)
+			}
+			log.FromContext(ctx).Info("Updated PodAutoscaler", "podautoscaler", want.Name, "revision", rev.Name)
+			return nil
+		}, nil
 	}
-	propagateAutoscalerStatus(m, &rev.Status, &pa.Status)
-	return nil
+	return pa, nil, nil
 }
 
 func (r *Reconciler) event(obj client.Object, typ, reason, msg string) {

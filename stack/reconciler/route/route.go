@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -60,6 +61,9 @@ type Reconciler struct {
 	Config   *config.Store
 	Clock    clock.PassiveClock
 	Recorder record.EventRecorder
+
+	// lag tracks our writes the cache may not show yet.
+	lag reconciler.CacheLag
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -97,7 +101,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !route.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	return reconciler.Frame(ctx, r.Client, route, servingv1.RouteConditions, r.Clock.Now(),
+	return reconciler.FrameWith(ctx, r.Client, &r.lag, route, servingv1.RouteConditions, r.Clock.Now(),
 		func(m duck.ConditionManager) (ctrl.Result, error) { return ctrl.Result{}, r.reconcile(ctx, route, m) })
 }
 
@@ -150,23 +154,38 @@ func (r *Reconciler) reconcile(ctx context.Context, route *servingv1.Route, m du
 		m.MarkTrueWithReason(servingv1.RouteConditionCertificateProvisioned, ReasonTLSNotEnabled, MessageTLSNotSupported)
 	}
 
+	now := r.Clock.Now()
 	existing := &netv1alpha1.Ingress{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: route.Namespace, Name: kmeta.IngressName(route.Name)}, existing); err != nil {
+	ingressPending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKey{Namespace: route.Namespace, Name: kmeta.IngressName(route.Name)}, existing)
+	if err != nil {
 		if !apierrors.IsNotFound(err) {
 			return fmt.Errorf("get ingress of route %s/%s: %w", route.Namespace, route.Name, err)
 		}
 		existing = nil
 	}
-	if err := r.reconcilePlaceholders(ctx, route, traffic, placeholders.Items, PlaceholderTarget(existing), m); err != nil {
-		return err
+	if ingressPending {
+		existing = nil
 	}
-
 	desired, err := MakeIngress(cfg, route, traffic, vis)
 	if err != nil {
 		return fmt.Errorf("make ingress of route %s/%s: %w", route.Namespace, route.Name, err)
 	}
-	ing, err := r.reconcileIngress(ctx, route, existing, desired, m)
+	if existing != nil && !kmeta.IsControlledBy(existing, route) {
+		m.MarkFalse(servingv1.RouteConditionIngressReady, ReasonNotOwned,
+			fmt.Sprintf("There is an existing Ingress %q that we do not own.", existing.Name))
+		return fmt.Errorf("route %s/%s does not own ingress %q", route.Namespace, route.Name, existing.Name)
+	}
+	writes, err := r.reconcilePlaceholders(ctx, now, route, traffic, placeholders.Items, PlaceholderTarget(existing), m)
 	if err != nil {
+		return err
+	}
+	// A pending Ingress was created a moment ago and the cache has yet to show it.
+	ing, writeIngress := desired, (func() error)(nil)
+	if !ingressPending {
+		ing, writeIngress = r.reconcileIngress(ctx, now, route, existing, desired)
+	}
+	// The placeholder Services and the Ingress do not depend on each other: one round trip.
+	if err := reconciler.Concurrently(append(writes, writeIngress)...); err != nil {
 		return err
 	}
 	if ing.Generation != ing.Status.ObservedGeneration {
@@ -197,20 +216,20 @@ func propagateIngressStatus(m duck.ConditionManager, ing *netv1alpha1.Ingress) {
 	}
 }
 
-func (r *Reconciler) reconcileIngress(ctx context.Context, route *servingv1.Route, existing, desired *netv1alpha1.Ingress, m duck.ConditionManager) (*netv1alpha1.Ingress, error) {
+// reconcileIngress returns the Ingress as it will be once written and the write (create or
+// update) that makes the stored one match desired, nil if none. existing is owned by route.
+// Read the returned Ingress only after the write: the write fills in what the server set.
+func (r *Reconciler) reconcileIngress(ctx context.Context, now time.Time, route *servingv1.Route, existing, desired *netv1alpha1.Ingress) (*netv1alpha1.Ingress, func() error) {
 	if existing == nil {
-		if err := r.Client.Create(ctx, desired); err != nil {
-			r.event(route, corev1.EventTypeWarning, EventCreationFailed, "Failed to create Ingress %q: %v", desired.Name, err)
-			return nil, fmt.Errorf("create ingress %s/%s: %w", desired.Namespace, desired.Name, err)
+		return desired, func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+				r.event(route, corev1.EventTypeWarning, EventCreationFailed, "Failed to create Ingress %q: %v", desired.Name, err)
+				return fmt.Errorf("create ingress %s/%s: %w", desired.Namespace, desired.Name, err)
+			}
+			log.FromContext(ctx).Info("Created Ingress", "ingress", desired.Name)
+			r.event(route, corev1.EventTypeNormal, EventCreated, "Created Ingress %q", desired.Name)
+			return nil
 		}
-		log.FromContext(ctx).Info("Created Ingress", "ingress", desired.Name)
-		r.event(route, corev1.EventTypeNormal, EventCreated, "Created Ingress %q", desired.Name)
-		return desired, nil
-	}
-	if !kmeta.IsControlledBy(existing, route) {
-		m.MarkFalse(servingv1.RouteConditionIngressReady, ReasonNotOwned,
-			fmt.Sprintf("There is an existing Ingress %q that we do not own.", existing.Name))
-		return nil, fmt.Errorf("route %s/%s does not own ingress %q", route.Namespace, route.Name, existing.Name)
 	}
 	if equality.Semantic.DeepEqual(existing.Spec, desired.Spec) &&
 		equality.Semantic.DeepEqual(existing.Labels, desired.Labels) &&
@@ -219,46 +238,56 @@ func (r *Reconciler) reconcileIngress(ctx context.Context, route *servingv1.Rout
 	}
 	next := existing.DeepCopy()
 	next.Spec, next.Labels, next.Annotations = desired.Spec, desired.Labels, desired.Annotations
-	if err := r.Client.Update(ctx, next); err != nil {
-		return nil, fmt.Errorf("update ingress %s/%s: %w", next.Namespace, next.Name, err)
+	return next, func() error {
+		if err := r.Client.Update(ctx, next); err != nil {
+			return fmt.Errorf("update ingress %s/%s: %w", next.Namespace, next.Name, err)
+		}
+		log.FromContext(ctx).Info("Updated Ingress", "ingress", next.Name)
+		return nil
 	}
-	log.FromContext(ctx).Info("Updated Ingress", "ingress", next.Name)
-	return next, nil
 }
 
-// reconcilePlaceholders ensures one placeholder Service per traffic name and deletes the
-// Route's placeholders no longer wanted.
-func (r *Reconciler) reconcilePlaceholders(ctx context.Context, route *servingv1.Route, t *Traffic,
-	current []corev1.Service, target string, m duck.ConditionManager) error {
+// reconcilePlaceholders decides, from the cache, one placeholder Service per traffic name and
+// the deletion of the Route's placeholders no longer wanted, and returns the writes to make.
+func (r *Reconciler) reconcilePlaceholders(ctx context.Context, now time.Time, route *servingv1.Route, t *Traffic,
+	current []corev1.Service, target string, m duck.ConditionManager) ([]func() error, error) {
 	netCfg := r.Config.Load().Network
 	want := map[string]bool{}
+	var writes []func() error
 	for _, name := range t.Names() {
 		svcName := HostnameFor(netCfg, route.Name, name)
 		want[svcName] = true
 		desired := MakePlaceholderService(route, svcName, target)
 		have := &corev1.Service{}
-		err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), have)
+		pending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(desired), have)
 		switch {
+		case pending: // created a moment ago; the cache has yet to show it
 		case apierrors.IsNotFound(err):
-			if err := r.Client.Create(ctx, desired); err != nil {
-				r.event(route, corev1.EventTypeWarning, EventCreationFailed, "Failed to create placeholder service %q: %v", svcName, err)
-				return fmt.Errorf("create placeholder service %s/%s: %w", route.Namespace, svcName, err)
-			}
-			log.FromContext(ctx).Info("Created placeholder Service", "service", svcName)
-			r.event(route, corev1.EventTypeNormal, EventCreated, "Created placeholder service %q", svcName)
+			writes = append(writes, func() error {
+				if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+					r.event(route, corev1.EventTypeWarning, EventCreationFailed, "Failed to create placeholder service %q: %v", svcName, err)
+					return fmt.Errorf("create placeholder service %s/%s: %w", route.Namespace, svcName, err)
+				}
+				log.FromContext(ctx).Info("Created placeholder Service", "service", svcName)
+				r.event(route, corev1.EventTypeNormal, EventCreated, "Created placeholder service %q", svcName)
+				return nil
+			})
 		case err != nil:
-			return fmt.Errorf("get placeholder service %s/%s: %w", route.Namespace, svcName, err)
+			return nil, fmt.Errorf("get placeholder service %s/%s: %w", route.Namespace, svcName, err)
 		case !kmeta.IsControlledBy(have, route):
 			m.MarkFalse(servingv1.RouteConditionIngressReady, ReasonNotOwned,
 				fmt.Sprintf("There is an existing placeholder Service %q that we do not own.", svcName))
-			return fmt.Errorf("route %s/%s does not own service %q", route.Namespace, route.Name, svcName)
+			return nil, fmt.Errorf("route %s/%s does not own service %q", route.Namespace, route.Name, svcName)
 		case !placeholderSpecMatches(&have.Spec, &desired.Spec):
 			next := have.DeepCopy()
 			next.Spec = desired.Spec
-			if err := r.Client.Update(ctx, next); err != nil {
-				return fmt.Errorf("update placeholder service %s/%s: %w", route.Namespace, svcName, err)
-			}
-			log.FromContext(ctx).Info("Updated placeholder Service", "service", svcName)
+			writes = append(writes, func() error {
+				if err := r.Client.Update(ctx, next); err != nil {
+					return fmt.Errorf("update placeholder service %s/%s: %w", route.Namespace, svcName, err)
+				}
+				log.FromContext(ctx).Info("Updated placeholder Service", "service", svcName)
+				return nil
+			})
 		}
 	}
 	for i := range current {
@@ -266,12 +295,15 @@ func (r *Reconciler) reconcilePlaceholders(ctx context.Context, route *servingv1
 		if want[svc.Name] || !kmeta.IsControlledBy(svc, route) {
 			continue
 		}
-		if err := r.Client.Delete(ctx, svc); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("delete placeholder service %s/%s: %w", svc.Namespace, svc.Name, err)
-		}
-		log.FromContext(ctx).Info("Deleted placeholder Service", "service", svc.Name)
+		writes = append(writes, func() error {
+			if err := r.Client.Delete(ctx, svc); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("delete placeholder service %s/%s: %w", svc.Namespace, svc.Name, err)
+			}
+			log.FromContext(ctx).Info("Deleted placeholder Service", "service", svc.Name)
+			return nil
+		})
 	}
-	return nil
+	return writes, nil
 }
 
 // clientLookup is the Lookup of a reconcile: Gets through the (cached) client.

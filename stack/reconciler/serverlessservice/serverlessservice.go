@@ -4,6 +4,7 @@ package serverlessservice
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,9 @@ type Reconciler struct {
 	Config   *config.Store
 	Clock    clock.PassiveClock
 	Recorder record.EventRecorder
+
+	// lag tracks our writes the cache may not show yet.
+	lag reconciler.CacheLag
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -91,26 +95,56 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !sks.DeletionTimestamp.IsZero() {
 		return reconcile.Result{}, nil
 	}
-	return reconciler.Frame(ctx, r.Client, sks, netv1alpha1.ServerlessServiceConditions, r.Clock.Now(),
+	now := r.Clock.Now()
+	return reconciler.FrameWith(ctx, r.Client, &r.lag, sks, netv1alpha1.ServerlessServiceConditions, now,
 		func(m duck.ConditionManager) (reconcile.Result, error) {
-			return reconcile.Result{}, r.reconcile(ctx, sks, m)
+			return reconcile.Result{}, r.reconcile(ctx, sks, m, now)
 		})
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, sks *netv1alpha1.ServerlessService, m duck.ConditionManager) error {
+func (r *Reconciler) reconcile(ctx context.Context, sks *netv1alpha1.ServerlessService, m duck.ConditionManager, now time.Time) error {
 	selector, err := r.podSelector(ctx, sks)
 	if err != nil {
 		return err
 	}
-	if err := r.reconcileService(ctx, sks, m, resources.MakePrivateService(sks, selector), true); err != nil {
+	// Decide all three children from the cache, then write them at once: none depends on another.
+	var privateErr, publicErr error
+	writePrivate, err := r.reconcileService(ctx, now, sks, m, resources.MakePrivateService(sks, selector), true)
+	if err != nil {
 		return err
 	}
-	sks.Status.PrivateServiceName = kmeta.PrivateServiceName(sks.Name)
-	if err := r.reconcileService(ctx, sks, m, resources.MakePublicService(sks), false); err != nil {
+	writePublic, err := r.reconcileService(ctx, now, sks, m, resources.MakePublicService(sks), false)
+	if err != nil {
 		return err
 	}
-	sks.Status.ServiceName = kmeta.PublicServiceName(sks.Name)
-	return r.reconcilePublicEndpoints(ctx, sks, m)
+	writeEndpoints, markEndpoints, err := r.reconcilePublicEndpoints(ctx, now, sks, m)
+	if err != nil {
+		return err
+	}
+	err = reconciler.Concurrently(
+		wrapErr(writePrivate, &privateErr), wrapErr(writePublic, &publicErr), writeEndpoints)
+	if privateErr == nil {
+		sks.Status.PrivateServiceName = kmeta.PrivateServiceName(sks.Name)
+	}
+	if privateErr == nil && publicErr == nil {
+		sks.Status.ServiceName = kmeta.PublicServiceName(sks.Name)
+	}
+	if err != nil {
+		return err
+	}
+	markEndpoints()
+	return nil
+}
+
+// wrapErr records fn's error in *dst as well as returning it; nil stays nil.
+func wrapErr(fn func() error, dst *error) func() error {
+	if fn == nil {
+		return nil
+	}
+	return func() error {
+		*dst = fn()
+		return *dst
+	}
 }
 
 // podSelector is the scale target's pod selector (the revisionUID label, §1.2).
@@ -129,38 +163,46 @@ func (r *Reconciler) podSelector(ctx context.Context, sks *netv1alpha1.Serverles
 	return d.Spec.Selector.MatchLabels, nil
 }
 
-func (r *Reconciler) reconcileService(ctx context.Context, sks *netv1alpha1.ServerlessService, m duck.ConditionManager, desired *corev1.Service, private bool) error {
+// reconcileService decides one of the SKS's Services from the cache and returns the write
+// (create or update) that makes the stored one match, nil if none.
+func (r *Reconciler) reconcileService(ctx context.Context, now time.Time, sks *netv1alpha1.ServerlessService, m duck.ConditionManager, desired *corev1.Service, private bool) (func() error, error) {
 	have := &corev1.Service{}
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(desired), have)
+	pending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(desired), have)
 	switch {
+	case pending:
+		return nil, nil
 	case apierrors.IsNotFound(err):
-		if err := r.Client.Create(ctx, desired); err != nil {
-			return fmt.Errorf("create service %s: %w", desired.Name, err)
-		}
-		log.FromContext(ctx).Info("Created Service", "service", desired.Name, "serverlessservice", sks.Name)
-		return nil
+		return func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+				return fmt.Errorf("create service %s: %w", desired.Name, err)
+			}
+			log.FromContext(ctx).Info("Created Service", "service", desired.Name, "serverlessservice", sks.Name)
+			return nil
+		}, nil
 	case err != nil:
-		return fmt.Errorf("get service %s: %w", desired.Name, err)
+		return nil, fmt.Errorf("get service %s: %w", desired.Name, err)
 	case !kmeta.IsControlledBy(have, sks):
 		m.MarkFalse(netv1alpha1.ServerlessServiceConditionEndpointsPopulated, ReasonNotOwned,
 			fmt.Sprintf("Resource %s of type Service is not owned by SKS", desired.Name))
-		return fmt.Errorf("serverlessservice %s does not own service %s", sks.Name, desired.Name)
+		return nil, fmt.Errorf("serverlessservice %s does not own service %s", sks.Name, desired.Name)
 	}
 	same := equality.Semantic.DeepEqual(desired.Spec.Ports, have.Spec.Ports) &&
 		(!private || equality.Semantic.DeepEqual(desired.Spec.Selector, have.Spec.Selector)) &&
 		subset(desired.Labels, have.Labels)
 	if same {
-		return nil
+		return nil, nil
 	}
 	want := have.DeepCopy()
 	want.Spec.Ports = desired.Spec.Ports
 	want.Spec.Selector = desired.Spec.Selector
 	want.Labels = kmeta.UnionMaps(have.Labels, desired.Labels)
-	if err := r.Client.Update(ctx, want); err != nil {
-		return fmt.Errorf("update service %s: %w", want.Name, err)
-	}
-	log.FromContext(ctx).Info("Updated Service", "service", want.Name, "serverlessservice", sks.Name)
-	return nil
+	return func() error {
+		if err := r.Client.Update(ctx, want); err != nil {
+			return fmt.Errorf("update service %s: %w", want.Name, err)
+		}
+		log.FromContext(ctx).Info("Updated Service", "service", want.Name, "serverlessservice", sks.Name)
+		return nil
+	}, nil
 }
 
 func subset(want, have map[string]string) bool {
@@ -208,47 +250,59 @@ func ChooseBacking(sks *netv1alpha1.ServerlessService, private, activator []core
 	return Backing{Subsets: resources.PublicSubsets(sks, private)}
 }
 
-func (r *Reconciler) reconcilePublicEndpoints(ctx context.Context, sks *netv1alpha1.ServerlessService, m duck.ConditionManager) error {
-	private, err := r.getSubsets(ctx, sks.Namespace, sks.Status.PrivateServiceName)
+// reconcilePublicEndpoints decides the public Endpoints from the cached private and activator
+// Endpoints. It returns the write that makes the stored ones match (nil if none) and the
+// condition marks to apply once that write succeeded.
+func (r *Reconciler) reconcilePublicEndpoints(ctx context.Context, now time.Time, sks *netv1alpha1.ServerlessService, m duck.ConditionManager) (func() error, func(), error) {
+	private, err := r.getSubsets(ctx, sks.Namespace, kmeta.PrivateServiceName(sks.Name))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	activator, err := r.getSubsets(ctx, serving.SystemNamespace, serving.ActivatorServiceName)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	backing := ChooseBacking(sks, private, activator)
+	mark := func() {
+		if resources.ReadyAddressCount(private) > 0 {
+			m.MarkTrue(netv1alpha1.ServerlessServiceConditionEndpointsPopulated)
+		} else {
+			m.MarkUnknown(netv1alpha1.ServerlessServiceConditionEndpointsPopulated, ReasonNoHealthyBackends, MessageServiceNotReady)
+		}
+		markActivatorEndpoints(m, backing.Activator)
+	}
 
 	desired := resources.MakePublicEndpoints(sks, backing.Subsets)
 	have := &corev1.Endpoints{}
-	err = r.Client.Get(ctx, client.ObjectKeyFromObject(desired), have)
+	pending, err := r.lag.GetChild(ctx, r.Client, now, client.ObjectKeyFromObject(desired), have)
 	switch {
+	case pending:
+		return nil, mark, nil
 	case apierrors.IsNotFound(err):
-		if err := r.Client.Create(ctx, desired); err != nil {
-			return fmt.Errorf("create endpoints %s: %w", desired.Name, err)
-		}
-		log.FromContext(ctx).Info("Created Endpoints", "endpoints", desired.Name, "serverlessservice", sks.Name)
+		return func() error {
+			if err := r.lag.CreateChild(ctx, r.Client, now, desired); err != nil {
+				return fmt.Errorf("create endpoints %s: %w", desired.Name, err)
+			}
+			log.FromContext(ctx).Info("Created Endpoints", "endpoints", desired.Name, "serverlessservice", sks.Name)
+			return nil
+		}, mark, nil
 	case err != nil:
-		return fmt.Errorf("get endpoints %s: %w", desired.Name, err)
+		return nil, nil, fmt.Errorf("get endpoints %s: %w", desired.Name, err)
 	case !kmeta.IsControlledBy(have, sks):
 		m.MarkFalse(netv1alpha1.ServerlessServiceConditionEndpointsPopulated, ReasonNotOwned,
 			fmt.Sprintf("Resource %s of type Endpoints is not owned by SKS", desired.Name))
-		return fmt.Errorf("serverlessservice %s does not own endpoints %s", sks.Name, desired.Name)
+		return nil, nil, fmt.Errorf("serverlessservice %s does not own endpoints %s", sks.Name, desired.Name)
 	case !equality.Semantic.DeepEqual(desired.Subsets, have.Subsets) || !subset(desired.Labels, have.Labels):
 		want := have.DeepCopy()
 		want.Subsets = desired.Subsets
 		want.Labels = kmeta.UnionMaps(have.Labels, desired.Labels)
-		if err := r.Client.Update(ctx, want); err != nil {
-			return fmt.Errorf("update endpoints %s: %w", want.Name, err)
-		}
-		log.FromContext(ctx).Info("Updated Endpoints", "endpoints", want.Name, "activator", backing.Activator)
+		return func() error {
+			if err := r.Client.Update(ctx, want); err != nil {
+				return fmt.Errorf("update endpoints %s: %w", want.Name, err)
+			}
+			log.FromContext(ctx).Info("Updated Endpoints", "endpoints", want.Name, "activator", backing.Activator)
+			return nil
+		}, mark, nil
 	}
-
-	if resources.ReadyAddressCount(private) > 0 {
-		m.MarkTrue(netv1alpha1.ServerlessServiceConditionEndpointsPopulated)
-	} else {
-		m.MarkUnknown(netv1alpha1.ServerlessServiceConditionEndpointsPopulated, ReasonNoHealthyBackends, MessageServiceNotReady)
-	}
-	markActivatorEndpoints(m, backing.Activator)
-	return nil
+	return nil, mark, nil
 }

@@ -41,6 +41,9 @@ type Reconciler struct {
 	Config   *config.Store
 	Clock    clock.PassiveClock
 	Recorder record.EventRecorder
+
+	// lag tracks our writes the cache may not show yet.
+	lag reconciler.CacheLag
 }
 
 var _ reconcile.Reconciler = (*Reconciler)(nil)
@@ -71,7 +74,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !svc.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	return reconciler.Frame(ctx, r.Client, svc, servingv1.ServiceConditions, r.Clock.Now(),
+	return reconciler.FrameWith(ctx, r.Client, &r.lag, svc, servingv1.ServiceConditions, r.Clock.Now(),
 		func(m duck.ConditionManager) (ctrl.Result, error) { return ctrl.Result{}, r.reconcile(ctx, svc, m) })
 }
 
