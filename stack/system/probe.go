@@ -27,7 +27,8 @@ var probeClient = &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleCon
 // activator must answer 200 "activator". The revision's public Service resolves through its
 // Endpoints, as kube-proxy would route it.
 func (s *System) probeActivator(ctx context.Context, pa *autoscalingv1alpha1.PodAutoscaler) (bool, error) {
-	addrs, err := gateway.NewClientEndpoints(s.Manager.GetCache()).ReadyAddrs(ctx, pa.Namespace, pa.Name)
+	s.probeEndpointsOnce.Do(func() { s.probeEndpoints = gateway.NewClientEndpoints(s.Manager.GetCache()) })
+	addrs, err := s.probeEndpoints.ReadyAddrs(ctx, pa.Namespace, pa.Name)
 	if err != nil || len(addrs) == 0 {
 		return false, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -83,6 +84,11 @@ type System struct {
 	// Options.PodRuntime.Sandbox replaced it.
 	Pods *queueproxy.Sandbox
 	opts Options
+
+	// probeEndpoints resolves public Services for the activator probe; one per system so its
+	// per-Endpoints cache survives between probes.
+	probeEndpointsOnce sync.Once
+	probeEndpoints     *gateway.ClientEndpoints
 }
 
 // New builds every component on a manager for the API server at cfg.
