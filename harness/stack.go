@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
+	"strings"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -161,8 +163,8 @@ func (s *Stack) stopComponents() error {
 			return err
 		}
 		return nil
-	case <-time.After(30 * time.Second):
-		return errors.New("components did not stop within 30s")
+	case <-time.After(componentStopTimeout):
+		return fmt.Errorf("components did not stop within %s; still running:\n%s", componentStopTimeout, stuckGoroutines())
 	}
 }
 
@@ -170,7 +172,37 @@ func (s *Stack) stopComponents() error {
 // server and etcd, leaving no process or temporary directory behind.
 func (s *Stack) Stop() error {
 	defer closeSlot(s.slot)
-	return errors.Join(s.stopComponents(), s.Cluster.Stop())
+	var errs []error
+	if err := s.stopComponents(); err != nil {
+		errs = append(errs, fmt.Errorf("stop components: %w", err))
+	}
+	if err := s.Cluster.Stop(); err != nil {
+		errs = append(errs, fmt.Errorf("stop API server and etcd: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// componentStopTimeout is longer than the manager's own graceful-shutdown timeout (30s), so a
+// runnable that overruns it surfaces as the manager's error, naming the wait.
+const componentStopTimeout = 45 * time.Second
+
+// stuckGoroutines lists the goroutines with servingsim frames, each shortened to its first
+// frames, so a shutdown that hangs says where.
+func stuckGoroutines() string {
+	buf := make([]byte, 1<<22)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, "servingsim/stack") || strings.Contains(g, "stuckGoroutines") {
+			continue
+		}
+		lines := strings.Split(g, "\n")
+		out = append(out, strings.Join(lines[:min(len(lines), 9)], "\n"))
+		if len(out) == 12 {
+			break
+		}
+	}
+	return strings.Join(out, "\n\n")
 }
 
 // claimSlot picks the first loopback slot no other stack on this machine holds (other test
