@@ -44,10 +44,11 @@ type Stack struct {
 	Client client.Client
 	Config *rest.Config
 
-	opts   system.Options
-	slot   net.Listener // holds this stack's loopback slot (nil when addresses were given)
-	cancel context.CancelFunc
-	done   chan error
+	opts    system.Options
+	slot    net.Listener     // holds this stack's loopback slot (nil when addresses were given)
+	watcher client.WithWatch // watches for WaitReady
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 // Start brings the stack up: API server and etcd, CRDs, webhook configurations, the manager with
@@ -88,7 +89,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Stack{Cluster: cl, System: sys, Client: cl.Client, Config: cl.Config, opts: so, cancel: cancel, done: make(chan error, 1), slot: slot}
+	s := &Stack{Cluster: cl, System: sys, Client: cl.Client, watcher: cl.Client, Config: cl.Config, opts: so, cancel: cancel, done: make(chan error, 1), slot: slot}
 	go func() { s.done <- sys.Start(runCtx) }()
 
 	if err := s.waitUp(ctx, timeout); err != nil {

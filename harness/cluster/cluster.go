@@ -41,7 +41,7 @@ type Options struct {
 type Cluster struct {
 	env    *envtest.Environment
 	Config *rest.Config
-	Client client.Client
+	Client client.WithWatch
 	// Webhook serving options chosen by envtest (loopback host, free port, generated certs).
 	WebhookHost    string
 	WebhookPort    int
@@ -87,7 +87,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	// Many controllers share one API server in-process; the client-side defaults (5 qps) would
 	// make the control plane, not the simulation, the bottleneck.
 	cfg.QPS, cfg.Burst = 2000, 4000
-	c, err := client.New(cfg, client.Options{Scheme: opts.Scheme})
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: opts.Scheme})
 	if err != nil {
 		_ = env.Stop()
 		return nil, fmt.Errorf("build client: %w", err)
