@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,13 +279,16 @@ func TestRoundTrip_CatalogMarshalsAndLoadsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys := fstest.MapFS{}
-	for _, f := range []string{"catalog/services/hello.yaml"} {
-		b, err := catalog.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	fsys := fstest.MapFS{} // every file a catalog scenario may refer to (services, traces)
+	if err := fs.WalkDir(catalog, "catalog", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		fsys[f] = &fstest.MapFile{Data: b}
+		b, err := catalog.ReadFile(p)
+		fsys[p] = &fstest.MapFile{Data: b}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	for _, s := range all {
 		b, err := yaml.Marshal(s)

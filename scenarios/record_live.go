@@ -15,9 +15,11 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/servingsim/servingsim/harness"
 	"github.com/servingsim/servingsim/reports"
+	"github.com/servingsim/servingsim/scenarios/recording"
 	autoscalingv1alpha1 "github.com/servingsim/servingsim/stack/apis/autoscaling/v1alpha1"
 	netv1alpha1 "github.com/servingsim/servingsim/stack/apis/networking/v1alpha1"
 	"github.com/servingsim/servingsim/stack/apis/serving"
@@ -458,4 +460,43 @@ func routingOf(ctx context.Context, c client.Client, ns string) (map[string]Rout
 		add(s.Name, s.Status.Traffic)
 	}
 	return out, err
+}
+
+// --- recording.jsonl.gz (RunOptions.Recording, package scenarios/recording) ---
+
+// startRecording attaches a recording to the run's namespace when RunOptions.Recording is set
+// (nil otherwise): the KPA's core inputs and ticks, config and PA changes, pod events.
+func (l *liveRun) startRecording(ctx context.Context) (*recording.Recorder, error) {
+	if l.opts.Recording == nil {
+		return nil, nil
+	}
+	yml, err := yaml.Marshal(l.s)
+	if err != nil {
+		return nil, err
+	}
+	return recording.StartLive(ctx, recording.LiveOptions{
+		Header: recording.Header{Mode: ModeLive, Scenario: l.s.Metadata.Name, ScenarioYAML: string(yml), Seed: l.run.Seed, Namespace: l.ns},
+		Clock:  l.clk, KPA: l.st.System.KPA, Informers: l.st.System.Manager.GetCache(), Reader: l.st.Client,
+	})
+}
+
+// writeRecording adds the request arrivals and writes the recording to RunOptions.Recording.
+func (l *liveRun) writeRecording() {
+	if l.replay == nil {
+		return
+	}
+	l.replay.Stop()
+	services := map[string]string{}
+	for i, st := range l.s.Spec.Workload {
+		services[l.s.StreamName(i)] = st.Target.Service
+	}
+	reqs := make([]recording.RequestAt, len(l.run.Requests))
+	for i, q := range l.run.Requests {
+		reqs[i] = recording.RequestAt{Time: q.Result.Timestamp, Request: recording.Request{Stream: q.Stream, Target: services[q.Stream],
+			Tag: q.Tag, Rev: q.Revision, Code: q.Result.Code, Latency: recording.Duration(q.Result.Latency)}}
+	}
+	l.replay.AddRequests(reqs)
+	if err := l.replay.Write(l.opts.Recording); err != nil {
+		l.addErr(fmt.Errorf("write the recording: %w", err))
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/servingsim/servingsim/harness"
 	"github.com/servingsim/servingsim/harness/load"
 	"github.com/servingsim/servingsim/reports"
+	"github.com/servingsim/servingsim/scenarios/recording"
 )
 
 // Run modes.
@@ -66,10 +67,16 @@ type RunOptions struct {
 	// Progress receives a line per step and, while the load runs, every few seconds (elapsed
 	// time and each revision's pods). Default: none.
 	Progress io.Writer
+	// OnProgress, when set, receives the same steps as Progress with the run's phase and how far
+	// the load is (simctl run's progress bar). Default: none.
+	OnProgress func(Progress)
 	// Inspect, when set, is called in live mode once the load and actions are over, before the
 	// run's objects are deleted or its stack stops, with the stack and the run's namespace
 	// (simctl run prints the Services from it).
 	Inspect func(ctx context.Context, st *harness.Stack, namespace string)
+	// Recording, when set, receives the live run's recording once the run is over (gzip JSON
+	// lines, docs/recording-format.md; simctl run writes it to recording.jsonl.gz).
+	Recording io.Writer
 }
 
 // runVirtual runs a scenario in virtual mode; scenarios/virtual.go sets it.
@@ -108,9 +115,6 @@ func Run(ctx context.Context, s *Scenario, opts RunOptions) (*reports.Run, error
 	}
 	if err := s.Validate(); err != nil {
 		return fail(run, err)
-	}
-	if probs := liveUnsupported(s); len(probs) > 0 {
-		return fail(run, errors.New(strings.Join(probs, "; ")))
 	}
 	if opts.Logger.GetSink() == nil {
 		opts.Logger = logr.Discard()
@@ -155,6 +159,7 @@ type liveRun struct {
 	st     *harness.Stack
 	ns     string
 	rec    *liveRecorder
+	replay *recording.Recorder // nil unless RunOptions.Recording
 	config *configChange
 	zero   time.Time
 
@@ -162,11 +167,42 @@ type liveRun struct {
 	errs []error
 }
 
+// Progress is one step of a live run (RunOptions.OnProgress).
+type Progress struct {
+	Scenario string
+	// Phase is PhaseStarting (stack and services), PhaseRunning (load and actions) or
+	// PhaseFinishing (evaluation).
+	Phase   string
+	Message string
+	// Since is the time since the run began; Elapsed is how far into the scenario's Duration
+	// (Total) the load is, 0 before it starts.
+	Since, Elapsed, Total time.Duration
+}
+
+// Phases of a live run.
+const (
+	PhaseStarting  = "starting"
+	PhaseRunning   = "running"
+	PhaseFinishing = "finishing"
+)
+
 func (l *liveRun) progress(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	l.opts.Logger.Info(msg, "scenario", l.s.Metadata.Name)
+	since := time.Since(l.began)
 	if l.opts.Progress != nil {
-		fmt.Fprintf(l.opts.Progress, "[%6s] %s: %s\n", time.Since(l.began).Round(100*time.Millisecond), l.s.Metadata.Name, msg)
+		fmt.Fprintf(l.opts.Progress, "[%6s] %s: %s\n", since.Round(100*time.Millisecond), l.s.Metadata.Name, msg)
+	}
+	if l.opts.OnProgress != nil {
+		// l.zero is set before, and l.run.Duration after, the load's goroutines run.
+		p := Progress{Scenario: l.s.Metadata.Name, Phase: PhaseStarting, Message: msg, Since: since, Total: l.s.Duration()}
+		switch {
+		case l.run.Duration > 0:
+			p.Phase, p.Elapsed = PhaseFinishing, l.run.Duration
+		case !l.zero.IsZero():
+			p.Phase, p.Elapsed = PhaseRunning, l.clk.Since(l.zero)
+		}
+		l.opts.OnProgress(p)
 	}
 }
 
@@ -233,6 +269,10 @@ func (l *liveRun) execute(ctx context.Context) (err error) {
 		return err
 	}
 	defer l.rec.stop()
+	if l.replay, err = l.startRecording(ctx); err != nil {
+		return err
+	}
+	defer l.replay.Stop()
 	if sandbox != nil {
 		sandbox.setOnStop(l.rec.noteApp)
 		defer sandbox.setOnStop(nil)
@@ -252,6 +292,7 @@ func (l *liveRun) execute(ctx context.Context) (err error) {
 	}
 	l.zero = l.clk.Now()
 	l.rec.startClock(l.zero)
+	l.replay.MarkZero(l.zero)
 	l.run.Started = l.zero
 	l.progress("services Ready in namespace %s; running for %s", l.ns, l.s.Duration())
 
@@ -310,7 +351,7 @@ func (l *liveRun) runWorkload(ctx context.Context) []streamReport {
 	var wg sync.WaitGroup
 	for i, st := range l.s.Spec.Workload {
 		reps[i] = streamReport{name: l.s.StreamName(i), tag: st.Target.Tag}
-		wg.Go(func() { reps[i].rep, reps[i].err = l.runStream(ctx, st) })
+		wg.Go(func() { reps[i].rep, reps[i].err = l.runStream(ctx, st, reps[i].name) })
 	}
 	streamsDone := make(chan struct{})
 	go func() { wg.Wait(); close(streamsDone) }()
@@ -333,7 +374,7 @@ func (l *liveRun) runWorkload(ctx context.Context) []streamReport {
 }
 
 // runStream sends one stream's load, starting at its start time.
-func (l *liveRun) runStream(ctx context.Context, st Stream) (*load.Report, error) {
+func (l *liveRun) runStream(ctx context.Context, st Stream, name string) (*load.Report, error) {
 	phases, err := loadPhases(st)
 	if err != nil {
 		return nil, err
@@ -345,7 +386,7 @@ func (l *liveRun) runStream(ctx context.Context, st Stream) (*load.Report, error
 	if err != nil {
 		return nil, err
 	}
-	return load.Run(ctx, load.Options{Addr: addr, Target: target, Phases: phases, Timeout: RequestTimeout, MaxBody: maxBody})
+	return load.Run(ctx, load.Options{Addr: addr, Target: target, Phases: phases, Timeout: RequestTimeout, MaxBody: maxBody, Stream: name})
 }
 
 // podSummary renders the ready pods of every revision: "hello-00001 2/2 ready".
@@ -389,6 +430,7 @@ func (l *liveRun) finish(ctx context.Context, reps []streamReport) error {
 	sort.SliceStable(run.Requests, func(i, j int) bool {
 		return run.Requests[i].Result.Timestamp.Before(run.Requests[j].Result.Timestamp)
 	})
+	l.writeRecording()
 	rec := &Record{Run: run}
 	l.rec.finish(rec)
 	routing, err := routingOf(context.WithoutCancel(ctx), l.st.Client, l.ns)

@@ -16,32 +16,11 @@ import (
 
 	"github.com/servingsim/servingsim/stack/apis/serving"
 	servingv1 "github.com/servingsim/servingsim/stack/apis/serving/v1"
+	"github.com/servingsim/servingsim/stack/app"
 )
 
 // conditionPoll is how often a when-condition is checked.
 const conditionPoll = 100 * time.Millisecond
-
-// liveUnsupported lists what a scenario asks for that live mode cannot do yet, each with the
-// field path, so the run fails before it starts instead of silently skipping it.
-func liveUnsupported(s *Scenario) []string {
-	var out []string
-	for i, a := range s.Spec.Actions {
-		switch {
-		case a.FailPod != nil:
-			out = append(out, fmt.Sprintf("spec.actions[%d].failPod: crashing a running pod's container is not supported in live mode yet", i))
-		case a.SetApp != nil:
-			out = append(out, fmt.Sprintf("spec.actions[%d].setApp: changing running pods' app model is not supported in live mode yet", i))
-		}
-	}
-	for i, st := range s.Spec.Workload {
-		for j, ph := range st.Phases {
-			if ph.Concurrent != nil && ph.Concurrent.Think > 0 {
-				out = append(out, fmt.Sprintf("spec.workload[%d].phases[%d].concurrent.think: think time is not supported in live mode yet", i, j))
-			}
-		}
-	}
-	return out
-}
 
 // runActions runs every action of the scenario at its time or when its condition first holds,
 // until ctx ends. Failures are reported through fail and recorded as events.
@@ -131,6 +110,10 @@ func (l *liveRun) apply(ctx context.Context, a Action) error {
 		return l.config.set(ctx, a.SetConfig.ConfigMap, a.SetConfig.Data)
 	case a.KillPod != nil:
 		return l.killPods(ctx, a.KillPod)
+	case a.FailPod != nil:
+		return l.failPods(ctx, a.FailPod)
+	case a.SetApp != nil:
+		return l.setApp(ctx, a.SetApp)
 	}
 	return fmt.Errorf("%s is not supported in live mode", a.Effect().Kind())
 }
@@ -193,6 +176,94 @@ func (l *liveRun) killPods(ctx context.Context, k *KillPod) error {
 	}
 	l.rec.event("pod", rev, "killed "+strings.Join(names[:n], ", "))
 	return nil
+}
+
+// failPods crashes the user container of Count ready pods of the revision, in name order, like
+// killPods: the pod runtime reports the exit and restarts the container after the pod's restart
+// delay (podruntime.Runtime.FailContainer), and the sandbox drops the requests inside it.
+func (l *liveRun) failPods(ctx context.Context, f *FailPod) error {
+	rev := f.Revision
+	if rev == "" {
+		rev = l.rec.latest(f.Service)
+	}
+	if rev == "" {
+		return fmt.Errorf("%s has no revision yet", f.Service)
+	}
+	pods := &corev1.PodList{}
+	if err := l.st.Client.List(ctx, pods, client.InNamespace(l.ns), client.MatchingLabels{serving.RevisionLabelKey: rev}); err != nil {
+		return err
+	}
+	var names []string
+	for i := range pods.Items {
+		if p := &pods.Items[i]; p.DeletionTimestamp == nil && podReady(p) {
+			names = append(names, p.Name)
+		}
+	}
+	slices.Sort(names)
+	n := max(f.Count, 1)
+	if len(names) < n {
+		return fmt.Errorf("%s has %d ready pods, fewer than the %d to fail", rev, len(names), n)
+	}
+	code := int32(max(f.ExitCode, 1))
+	var errs []error
+	for _, name := range names[:n] {
+		errs = append(errs, l.st.System.PodRuntime.FailContainer(types.NamespacedName{Namespace: l.ns, Name: name}, code))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	l.rec.event("pod", rev, fmt.Sprintf("user container of %s exited with code %d", strings.Join(names[:n], ", "), code))
+	return nil
+}
+
+// setApp changes the app model of the revision's pods, or of every revision of the service
+// that exists now (as virtual mode does), running and started later.
+func (l *liveRun) setApp(ctx context.Context, sa *SetApp) error {
+	sb := l.rec.sandbox
+	if sb == nil {
+		return errors.New("the stack runs no live pod sandbox whose apps could change")
+	}
+	revs := []string{sa.Revision}
+	if sa.Revision == "" {
+		list := &servingv1.RevisionList{}
+		if err := l.st.Client.List(ctx, list, client.InNamespace(l.ns), client.MatchingLabels{serving.ConfigurationLabelKey: sa.Service}); err != nil {
+			return err
+		}
+		revs = revs[:0]
+		for _, r := range list.Items {
+			revs = append(revs, r.Name)
+		}
+		slices.Sort(revs)
+		if len(revs) == 0 {
+			return fmt.Errorf("%s has no revision yet", sa.Service)
+		}
+	}
+	var sampler app.Sampler
+	if sa.ServiceTime != "" {
+		s, err := sa.ServiceTime.Sampler()
+		if err != nil {
+			return err
+		}
+		sampler = s
+	}
+	edit := func(cfg *app.Config) {
+		if sampler != nil {
+			cfg.ServiceTime = sampler
+		}
+		if sa.ErrorRate != nil {
+			cfg.ErrorRate = float64(*sa.ErrorRate)
+		}
+		if sa.Concurrency != nil {
+			cfg.Concurrency = *sa.Concurrency
+		}
+	}
+	var errs []error
+	for _, rev := range revs {
+		n, err := sb.UpdateApps(l.ns, rev, edit)
+		errs = append(errs, err)
+		l.rec.event("app", rev, fmt.Sprintf("app model changed on %d running pod(s): %s", n, sa.Describe()))
+	}
+	return errors.Join(errs...)
 }
 
 // sleepUntil waits for t or ctx; false if ctx ended first.

@@ -35,10 +35,7 @@ func loadPhases(st Stream) ([]load.Phase, error) {
 		case ph.Idle != nil:
 			out = append(out, load.Idle{Duration: ph.Idle.Duration.D()})
 		case ph.Concurrent != nil:
-			if ph.Concurrent.Think > 0 {
-				return nil, fmt.Errorf("phases[%d]: concurrent clients with think time are not supported in live mode yet (harness/load has no think time)", i)
-			}
-			out = append(out, load.Concurrent{Clients: ph.Concurrent.Clients, Duration: ph.Concurrent.Duration.D()})
+			out = append(out, load.Concurrent{Clients: ph.Concurrent.Clients, Think: ph.Concurrent.Think.D(), Duration: ph.Concurrent.Duration.D()})
 		case ph.Trace != nil:
 			arrivals := make([]time.Duration, len(ph.Trace.Arrivals))
 			for j, a := range ph.Trace.Arrivals {

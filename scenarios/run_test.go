@@ -25,8 +25,6 @@ import (
 // verdict that says what is wrong, with the run still returned for the report.
 func TestRun_RefusesWhatItCannotRun(t *testing.T) {
 	valid := parseEval(t, "    - errorRate: {max: 0}\n")
-	failPod := parseEval(t, "    - errorRate: {max: 0}\n")
-	failPod.Spec.Actions = []Action{{At: ptrTo(Duration(time.Second)), FailPod: &FailPod{Service: "hello"}}}
 	invalid := parseEval(t, "    - errorRate: {max: 0}\n")
 	invalid.Spec.Workload[0].Target.Service = "nope"
 	saved := runVirtual
@@ -42,7 +40,6 @@ func TestRun_RefusesWhatItCannotRun(t *testing.T) {
 		{"unknown mode", valid, RunOptions{Mode: "replay"}, `unknown mode "replay"; want live or virtual`},
 		{"no virtual driver", valid, RunOptions{Mode: ModeVirtual}, "virtual mode not available"},
 		{"invalid", invalid, RunOptions{}, `spec.workload[0].target.service: "nope" is not a Knative Service or Route`},
-		{"unsupported in live mode", failPod, RunOptions{}, "spec.actions[0].failPod: crashing a running pod's container is not supported in live mode yet"},
 	} {
 		run, err := Run(context.Background(), tc.s, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || run == nil || run.Verdict != reports.Error || run.Error != err.Error() {

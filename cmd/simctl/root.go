@@ -22,5 +22,6 @@ Knative's CRDs, reconcilers and admission webhook) with simulated pods, in one p
 	root.AddCommand(newReportCommand())
 	root.AddCommand(newCompareCommand())
 	root.AddCommand(newPlanCommand())
+	root.AddCommand(newReplayCommand())
 	return root
 }

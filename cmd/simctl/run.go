@@ -144,8 +144,11 @@ func runScenario(ctx context.Context, arg string, f runFlags, out, progress io.W
 		dir = filepath.Join("out", s.Metadata.Name)
 	}
 	start := time.Now()
-	opts := scenarios.RunOptions{Mode: f.mode, Seed: f.seed, Progress: progress}
+	view := newProgressView(progress) // a bar on a terminal, plain lines elsewhere (progress.go)
+	defer view.Close()
+	opts := scenarios.RunOptions{Mode: f.mode, Seed: f.seed, OnProgress: view.Report}
 	opts.Inspect = func(ctx context.Context, st *harness.Stack, ns string) {
+		view.Pause()
 		svcs := &servingv1.ServiceList{}
 		if err := st.Client.List(ctx, svcs, client.InNamespace(ns)); err != nil || len(svcs.Items) == 0 {
 			return
@@ -158,7 +161,11 @@ func runScenario(ctx context.Context, arg string, f runFlags, out, progress io.W
 		printServices(out, ptrs...)
 	}
 	fmt.Fprintf(out, "running %s (%s mode, seed %d)\n", s.Metadata.Name, modeName(f.mode), seedOf(s, f.seed))
+	recFile, closeRecording := recordingFile(dir, f.mode, progress) // recording.jsonl.gz (replay.go)
+	opts.Recording = recFile
 	run, runErr := scenarios.Run(ctx, s, opts)
+	view.Close()
+	closeRecording()
 	writeErr := reports.WriteDir(dir, run)
 	printVerdict(out, run, time.Since(start))
 	if writeErr != nil {

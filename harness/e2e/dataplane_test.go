@@ -89,12 +89,15 @@ var _ = Describe("The data path: gateway → activator → queue-proxy → app (
 
 		const n = 2000
 		rep := run(host("split", ns), "/", echoHeader(), load.Constant{Rate: 500, Duration: n / 500 * time.Second})
-		Expect(rep.Results).To(HaveLen(n))
+		// A starved load generator may send fewer than planned (load.Run fails if a sent request
+		// lacks its result); the split is tested on what was sent.
+		sent := len(rep.Results)
+		Expect(sent).To(BeNumerically(">=", n*8/10), "requests sent of %d planned", n)
 		counts := map[string]int{}
 		for _, r := range rep.Results {
 			counts[revisionOf(r)]++
 		}
-		lo, hi := binomialInterval(n, 0.5, 0.999)
+		lo, hi := binomialInterval(sent, 0.5, 0.999)
 		By(fmt.Sprintf("observed %v, 99.9%% interval [%d, %d]", counts, lo, hi))
 		Expect(counts).To(HaveLen(2))
 		for _, rev := range []string{"split-00001", "split-00002"} {

@@ -10,4 +10,10 @@
 // 100ms); the next phase starts when the previous one's length has passed. Rates, durations
 // and clients are bounded (MaxRate, MaxTotalDuration, MaxClients). Time is the wall clock, as
 // vegeta's attacker uses it.
+//
+// Every request carries gateway.RequestIDHeader, "<Options.Stream>/<phase name>/<Result.Seq>":
+// the targeter numbers requests and each Result is renumbered to match (vegeta numbers Results
+// before calling the targeter, so its own Seq cannot be stamped), so the gateway draws each
+// request's weighted split from its identity rather than from arrival order, and same-seed
+// runs assign the same requests to the same revisions.
 package load

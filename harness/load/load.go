@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/servingsim/servingsim/stack/gateway"
 )
 
 // Target is the request every phase sends.
@@ -58,6 +62,11 @@ type Options struct {
 	MaxRate float64
 	// MaxBody is how many bytes of each response body are kept; -1 keeps all. Default DefaultMaxBody.
 	MaxBody int64
+	// Stream names the run's requests for the gateway: each carries gateway.RequestIDHeader
+	// "<Stream>/<phase name>/<Result.Seq>" ("<phase name>/<Result.Seq>" when empty), from which the
+	// gateway draws its weighted split, so a seeded scenario assigns the same requests to the
+	// same revisions in every run. Give concurrent runs against one route distinct names.
+	Stream string
 }
 
 // PhaseReport accounts for one phase.
@@ -126,7 +135,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			runs = append(runs, &phaseRun{report: PhaseReport{Name: phaseName(i, p), Kind: p.Kind()}})
 			continue
 		}
-		r := startPhase(i, p, plans[i], &opts, client, &drained)
+		r := startPhase(ctx, i, p, plans[i], &opts, client, &drained)
 		runs = append(runs, r)
 		select {
 		case <-r.paced:
@@ -153,15 +162,20 @@ type phaseRun struct {
 	attacker *vegeta.Attacker
 	paced    chan struct{} // closed when the pacer sends no more
 	results  []vegeta.Result
+	think    *thinker // closed model with think time; nil otherwise
 }
 
 func phaseName(i int, p Phase) string { return fmt.Sprintf("%d-%s", i, p.Kind()) }
 
 // startPhase starts one phase's attack; its results are collected until the attack ends.
-func startPhase(i int, p Phase, pl plan, opts *Options, client *http.Client, drained *sync.WaitGroup) *phaseRun {
+func startPhase(ctx context.Context, i int, p Phase, pl plan, opts *Options, client *http.Client, drained *sync.WaitGroup) *phaseRun {
 	r := &phaseRun{
 		report: PhaseReport{Name: phaseName(i, p), Kind: p.Kind(), Planned: pl.planned},
 		paced:  make(chan struct{}),
+	}
+	if pl.think > 0 {
+		r.think = &thinker{think: pl.think, clients: pl.clients, end: time.Now().Add(p.Length()),
+			quit: ctx.Done(), sentAt: map[uint64]time.Time{}}
 	}
 	workers, maxWorkers := uint64(initialWorkers), opts.MaxWorkers
 	until := p.Length() + catchUpGrace(p.Length())
@@ -179,7 +193,9 @@ func startPhase(i int, p Phase, pl plan, opts *Options, client *http.Client, dra
 	go func() {
 		defer drained.Done()
 		for res := range results {
-			r.results = append(r.results, *res)
+			if r.own(res) {
+				r.results = append(r.results, *res)
+			}
 		}
 		pacer.stop() // the attack may end without asking the pacer (Stop)
 	}()
@@ -191,7 +207,10 @@ func catchUpGrace(length time.Duration) time.Duration {
 	return max(length/10, 100*time.Millisecond)
 }
 
-// targeter fills every request from opts and counts it as sent.
+// targeter fills every request from opts, numbers it and counts it as sent. The number n is
+// the request's identity: the gateway sees it (gateway.RequestIDHeader) and its Result gets it
+// as Seq (own), because vegeta numbers Results before it calls the targeter, outside any
+// order the targeter could follow.
 func (r *phaseRun) targeter(opts *Options) vegeta.Targeter {
 	t := opts.Target
 	method := t.Method
@@ -211,10 +230,21 @@ func (r *phaseRun) targeter(opts *Options) vegeta.Targeter {
 	if t.Host != "" {
 		header.Set("Host", t.Host) // vegeta moves it into Request.Host
 	}
+	idPrefix := requestIDPrefix(opts.Stream, r.report.Name)
 	return func(tgt *vegeta.Target) error {
-		r.sent.Add(1)
-		// vegeta copies Header into each request, so sharing it read-only is safe.
-		*tgt = vegeta.Target{Method: method, URL: url, Body: t.Body, Header: header}
+		if r.think != nil && !r.think.wait() {
+			return errPhaseOver
+		}
+		n := r.sent.Add(1) - 1
+		seq := strconv.FormatUint(n, 10)
+		// vegeta copies the header's values into each request, so sharing them is safe.
+		h := make(http.Header, len(header)+1)
+		maps.Copy(h, header)
+		h[gateway.RequestIDHeader] = []string{idPrefix + seq}
+		*tgt = vegeta.Target{Method: method, URL: url + seqFragment + seq, Body: t.Body, Header: h}
+		if r.think != nil {
+			r.think.sent(n)
+		}
 		return nil
 	}
 }

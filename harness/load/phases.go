@@ -23,8 +23,9 @@ type Phase interface {
 // (clients), or nothing (idle).
 type plan struct {
 	pacer   vegeta.Pacer
-	planned uint64 // requests the pacer schedules within the phase; 0 for closed/idle
-	clients uint64 // closed model: that many workers, each sending back to back
+	planned uint64        // requests the pacer schedules within the phase; 0 for closed/idle
+	clients uint64        // closed model: that many workers, each sending back to back
+	think   time.Duration // closed model: each worker's pause after an outcome
 	// atOnce: all planned requests leave together (a burst with no spread): that many
 	// workers, and no deadline but the plan.
 	atOnce bool
@@ -71,10 +72,12 @@ type Idle struct {
 	Duration time.Duration
 }
 
-// Concurrent is the closed model: Clients workers, each sending its next request as soon as
-// the previous one ends, for Duration.
+// Concurrent is the closed model: Clients workers, each sending a request, waiting for its
+// outcome (response or error), then Think, then sending the next, for Duration. A client whose
+// think would end after Duration sends nothing more. Results' latencies exclude the think.
 type Concurrent struct {
 	Clients  int
+	Think    time.Duration
 	Duration time.Duration
 }
 
@@ -264,9 +267,13 @@ func (p Concurrent) plan(float64) (plan, error) {
 	if err := checkDuration("Duration", p.Duration); err != nil {
 		return plan{}, err
 	}
+	if p.Think < 0 || p.Think > MaxTotalDuration {
+		return plan{}, errField("Think", p.Think, fmt.Sprintf("must be in [0, %s]", MaxTotalDuration))
+	}
 	// vegeta's zero ConstantPacer is an unbounded rate; with exactly Clients workers each tick
-	// waits for a free worker, which is the closed model.
-	return plan{pacer: vegeta.ConstantPacer{}, clients: uint64(p.Clients)}, nil
+	// waits for a free worker, which is the closed model. The think happens in the worker,
+	// in the targeter, before its next request.
+	return plan{pacer: vegeta.ConstantPacer{}, clients: uint64(p.Clients), think: p.Think}, nil
 }
 
 func (p Burst) plan(maxRate float64) (plan, error) {

@@ -50,10 +50,9 @@ type Options struct {
 // App is the user-container model of one pod: an http.Handler plus counters. Safe for
 // concurrent use.
 type App struct {
-	cfg     Config
+	model   atomic.Pointer[model] // swapped whole by Update
 	clk     clock.WithTicker
 	startup time.Duration
-	slots   chan struct{} // nil when unlimited
 
 	service, errs, jitter *rng.Stream
 
@@ -82,18 +81,53 @@ func New(cfg Config, opts Options) (*App, error) {
 		cfg.Overflow = OverflowQueue
 	}
 	stream := func(purpose string) *rng.Stream { return opts.Source.Stream("app/" + purpose + "/" + opts.Name) }
-	a := &App{cfg: cfg, clk: opts.Clock, service: stream("service-time"), errs: stream("errors"), jitter: stream("sleep-stddev")}
+	a := &App{clk: opts.Clock, service: stream("service-time"), errs: stream("errors"), jitter: stream("sleep-stddev")}
 	if cfg.StartupDelay != nil {
 		a.startup = cfg.StartupDelay.Draw(stream("startup"))
 	}
-	if cfg.Concurrency > 0 {
-		a.slots = make(chan struct{}, cfg.Concurrency)
-	}
+	a.model.Store(newModel(cfg))
 	return a, nil
 }
 
+// model is the part of an App that Update replaces: the config and its concurrency slots.
+type model struct {
+	cfg   Config
+	slots chan struct{} // nil when unlimited
+}
+
+func newModel(cfg Config) *model {
+	m := &model{cfg: cfg}
+	if cfg.Concurrency > 0 {
+		m.slots = make(chan struct{}, cfg.Concurrency)
+	}
+	return m
+}
+
 // Config returns the app's configuration.
-func (a *App) Config() Config { return a.cfg }
+func (a *App) Config() Config { return a.model.Load().cfg }
+
+// Update changes the app model of a running app (a scenario's setApp): edit gets a copy of the
+// config; its ServiceTime, ErrorRate, Concurrency, Overflow and ResponseBytes apply to requests
+// that arrive from now on, while requests already inside finish under the old model (a new
+// concurrency limit starts with free slots). Port, Env and StartupDelay stay: the container
+// keeps its listener. An invalid result is refused and changes nothing.
+func (a *App) Update(edit func(*Config)) error {
+	for {
+		old := a.model.Load()
+		cfg := old.cfg
+		edit(&cfg)
+		cfg.Port, cfg.Env, cfg.StartupDelay = old.cfg.Port, old.cfg.Env, old.cfg.StartupDelay
+		if cfg.Overflow == "" {
+			cfg.Overflow = OverflowQueue
+		}
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		if a.model.CompareAndSwap(old, newModel(cfg)) {
+			return nil
+		}
+	}
+}
 
 // StartupDelay is this app's drawn startup delay.
 func (a *App) StartupDelay() time.Duration { return a.startup }
@@ -140,7 +174,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK) // readiness probe: the port answers
 		return
 	}
-	if rev := a.cfg.Env[resources.EnvRevision]; rev != "" {
+	m := a.model.Load()
+	if rev := m.cfg.Env[resources.EnvRevision]; rev != "" {
 		w.Header().Set(RevisionHeader, rev)
 	}
 	a.requests.Add(1)
@@ -159,10 +194,10 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if a.slots != nil {
-		if a.cfg.Overflow == OverflowReject {
+	if m.slots != nil {
+		if m.cfg.Overflow == OverflowReject {
 			select {
-			case a.slots <- struct{}{}:
+			case m.slots <- struct{}{}:
 			default:
 				a.rejected.Add(1)
 				http.Error(w, OverloadedBody, http.StatusServiceUnavailable)
@@ -170,15 +205,15 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		} else {
 			select {
-			case a.slots <- struct{}{}:
+			case m.slots <- struct{}{}:
 			case <-r.Context().Done():
 				return // the client is gone
 			}
 		}
-		defer func() { <-a.slots }()
+		defer func() { <-m.slots }()
 	}
-	if !explicit && a.cfg.ServiceTime != nil {
-		d = a.cfg.ServiceTime.Draw(a.service)
+	if !explicit && m.cfg.ServiceTime != nil {
+		d = m.cfg.ServiceTime.Draw(a.service)
 	}
 	start := a.clk.Now()
 	if !a.wait(r.Context(), d) {
@@ -186,19 +221,19 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if isTrue(q.Get(EchoParam)) || isTrue(r.Header.Get(EchoHeader)) {
-		a.echo(w, r)
+		a.echo(w, r, m.cfg.Env)
 		return
 	}
-	if a.cfg.ErrorRate > 0 && a.errs.Float64() < a.cfg.ErrorRate {
+	if m.cfg.ErrorRate > 0 && a.errs.Float64() < m.cfg.ErrorRate {
 		a.failed.Add(1)
 		http.Error(w, ErrorBody, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	msg := fmt.Sprintf("Slept for %.2f milliseconds.\n", float64(a.clk.Since(start))/float64(time.Millisecond))
-	w.Header().Set("Content-Length", strconv.Itoa(len(msg)+a.cfg.ResponseBytes))
+	w.Header().Set("Content-Length", strconv.Itoa(len(msg)+m.cfg.ResponseBytes))
 	_, _ = w.Write([]byte(msg))
-	writePadding(w, a.cfg.ResponseBytes)
+	writePadding(w, m.cfg.ResponseBytes)
 }
 
 // serviceTime resolves ?sleep (milliseconds or a Go duration, §7.1) and ?sleep-stddev; explicit
@@ -254,10 +289,10 @@ func (a *App) wait(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (a *App) echo(w http.ResponseWriter, r *http.Request) {
+func (a *App) echo(w http.ResponseWriter, r *http.Request, env map[string]string) {
 	e := Echo{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Host: r.Host, Proto: r.Proto,
-		RemoteAddr: r.RemoteAddr, Headers: r.Header.Clone(), Env: a.cfg.Env,
+		RemoteAddr: r.RemoteAddr, Headers: r.Header.Clone(), Env: env,
 	}
 	if e.Headers == nil {
 		e.Headers = map[string][]string{}

@@ -36,4 +36,8 @@
 // RevisionHeader (X-Servingsim-Revision) set to the container's K_REVISION, so the scenario
 // runner attributes each request to the revision that served it. All waits run on the injected
 // clock; all draws come from streams named app/<purpose>/<namespace>/<pod>.
+//
+// App.Update changes the model of a running app (a scenario's setApp) for the requests that
+// arrive afterwards; the same App listens again after its container restarts (Listen), keeping
+// its model and counters.
 package app

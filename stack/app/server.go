@@ -37,7 +37,7 @@ func (a *App) Listen(host string) (*Server, error) {
 	}
 	s := &Server{
 		app:   a,
-		addr:  net.JoinHostPort(ip.String(), strconv.Itoa(int(a.cfg.Port))),
+		addr:  net.JoinHostPort(ip.String(), strconv.Itoa(int(a.Config().Port))),
 		srv:   &http.Server{Handler: a},
 		ready: make(chan struct{}), failed: make(chan struct{}), stop: make(chan struct{}),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/bits"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -38,7 +39,8 @@ type rewriteHostKey struct{}
 
 // route is the per-request data path (§6): Host → path (header matches first) → weighted split
 // → the split Service's ready endpoints → one of them, at random → reverse proxy, keeping Host
-// and adding the path's and split's appendHeaders and the forwarding headers.
+// and adding the path's and split's appendHeaders and the forwarding headers. A request with
+// RequestIDHeader takes its split draw from its id (see splitDraw); the header is removed.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, lookup lookupFunc) {
 	rt, ok := lookup(r.Host)
 	if !ok {
@@ -50,7 +52,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, lookup lookupFunc
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	split := chooseSplit(path.Splits, s.opts.Stream)
+	draw := splitDraw{stream: s.opts.Stream}
+	if id := r.Header.Get(RequestIDHeader); id != "" {
+		// The id is the harness's, not the app's: draw from it and keep it off the upstream.
+		// The route is named without its namespace: each scenario run gets a fresh generated
+		// namespace, and the same run must draw the same.
+		r.Header.Del(RequestIDHeader)
+		draw = splitDraw{hashed: true, hash: requestHash(s.requestKey, rt.Ingress.Name, id)}
+	}
+	split := chooseSplit(path.Splits, draw)
 	if split == nil {
 		replyText(w, http.StatusServiceUnavailable, NoHealthyUpstreamBody)
 		return
@@ -119,7 +129,7 @@ func headersMatch(want map[string]netv1alpha1.HeaderMatch, h http.Header, tagHea
 
 // chooseSplit draws a split with probability percent/Σpercent (Knative's percents sum to 100).
 // A single split takes no draw; splits that all weigh 0 are chosen uniformly.
-func chooseSplit(splits []netv1alpha1.IngressBackendSplit, stream *rng.Stream) *netv1alpha1.IngressBackendSplit {
+func chooseSplit(splits []netv1alpha1.IngressBackendSplit, draw splitDraw) *netv1alpha1.IngressBackendSplit {
 	switch len(splits) {
 	case 0:
 		return nil
@@ -131,15 +141,64 @@ func chooseSplit(splits []netv1alpha1.IngressBackendSplit, stream *rng.Stream) *
 		total += max(splits[i].Percent, 0)
 	}
 	if total == 0 {
-		return &splits[stream.IntN(len(splits))]
+		return &splits[draw.intN(len(splits))]
 	}
-	draw := stream.IntN(total)
+	n := draw.intN(total)
 	for i := range splits {
-		if draw -= max(splits[i].Percent, 0); draw < 0 {
+		if n -= max(splits[i].Percent, 0); n < 0 {
 			return &splits[i]
 		}
 	}
-	return &splits[len(splits)-1] // unreachable: draw < total
+	return &splits[len(splits)-1] // unreachable: n < total
+}
+
+// splitDraw is where a split draw comes from: the seeded stream, in request arrival order, or,
+// for a request carrying RequestIDHeader, a hash of (seed, route name, id), so the same request
+// of the same scenario goes to the same revision however requests interleave.
+type splitDraw struct {
+	stream *rng.Stream
+	hashed bool
+	hash   uint64
+}
+
+// intN returns a value in [0, n).
+func (d splitDraw) intN(n int) int {
+	if !d.hashed {
+		return d.stream.IntN(n)
+	}
+	return hashIntN(d.hash, n)
+}
+
+// hashIntN maps a uniform 64-bit hash onto [0, n) by multiply-shift (Lemire): the bias is
+// below n/2⁶⁴, nothing at Knative's n ≤ 100.
+func hashIntN(h uint64, n int) int {
+	hi, _ := bits.Mul64(h, uint64(n))
+	return int(hi)
+}
+
+// requestHash is the deterministic draw of request id on a route under key (the gateway's
+// seeded key): FNV-1a of each string, folded in with splitmix64's finalizer, which spreads the
+// neighbouring ids a load generator sends ("…/0", "…/1", …) over the whole 64-bit range.
+func requestHash(key uint64, route, id string) uint64 {
+	h := splitmix64(key ^ fnv1a(route))
+	return splitmix64(h ^ fnv1a(id))
+}
+
+func fnv1a(s string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime
+	}
+	return h
+}
+
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // rewrite finishes the upstream request: the Host stays as the client sent it (queue-proxy and

@@ -21,7 +21,7 @@ import (
 // consistent with the percents (p ≥ 0.001), and a 0% split never drawn.
 func TestChooseSplit_FollowsPercents_ChiSquare(t *testing.T) {
 	splits := []netv1alpha1.IngressBackendSplit{split("a", 50), split("b", 30), split("zero", 0), split("c", 20)}
-	stream := rng.New(7).Stream("gateway")
+	stream := splitDraw{stream: rng.New(7).Stream("gateway")}
 	const n = 100_000
 	counts := map[string]int{}
 	for range n {
@@ -42,7 +42,7 @@ func TestChooseSplit_FollowsPercents_ChiSquare(t *testing.T) {
 }
 
 func TestChooseSplit_EdgeCases(t *testing.T) {
-	stream := rng.New(1).Stream("gateway")
+	stream := splitDraw{stream: rng.New(1).Stream("gateway")}
 	if got := chooseSplit(nil, stream); got != nil {
 		t.Errorf("chooseSplit(none) = %v, want nil", got)
 	}

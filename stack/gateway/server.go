@@ -25,6 +25,14 @@ const (
 	InternalPort = 8081
 )
 
+// RequestIDHeader carries a request's identity from servingsim's load generator (harness/load):
+// "<stream>/<phase>/<seq>", unique within a run. The gateway draws the request's weighted split
+// from (seed, route name, id) instead of from its stream in arrival order, so the same request of the
+// same seeded scenario goes to the same revision in every run (concurrent arrivals reorder
+// stream draws). It is harness-internal: the gateway removes it before proxying, so the
+// activator, queue-proxy and app see what Knative's would.
+const RequestIDHeader = "X-Servingsim-Request"
+
 // Defaults of Options.
 const (
 	// DefaultUpstreamTimeout bounds the wait for an upstream's response headers. Kourier sets
@@ -53,7 +61,8 @@ type Options struct {
 	Endpoints EndpointsReader
 	// Clock bounds the graceful shutdown. Default clock.RealClock{}.
 	Clock clock.Clock
-	// Stream draws weighted splits and endpoint choices. Default rng.New(0).Stream("gateway").
+	// Stream draws weighted splits and endpoint choices; its first draw, taken in New, keys the
+	// splits of requests with RequestIDHeader. Default rng.New(0).Stream("gateway").
 	Stream *rng.Stream
 	// Logger receives upstream and server errors. Default logr.Discard().
 	Logger logr.Logger
@@ -80,12 +89,13 @@ type Options struct {
 // path and headers to weighted splits of revision Services (§6 Data path). It is a manager
 // Runnable: Start serves until its context ends, then shuts down gracefully within a bound.
 type Server struct {
-	opts      Options
-	transport *http.Transport // owned, closed on shutdown; nil when Options.Transport was given
-	proxy     *httputil.ReverseProxy
-	external  http.Handler
-	internal  http.Handler
-	errorLog  *log.Logger
+	opts       Options
+	requestKey uint64          // seeds the split draws of requests with RequestIDHeader
+	transport  *http.Transport // owned, closed on shutdown; nil when Options.Transport was given
+	proxy      *httputil.ReverseProxy
+	external   http.Handler
+	internal   http.Handler
+	errorLog   *log.Logger
 
 	mu        sync.Mutex
 	listeners map[string]net.Listener // by role: "external", "internal"
@@ -121,7 +131,7 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxIdleConnsPerHost <= 0 {
 		opts.MaxIdleConnsPerHost = DefaultMaxIdleConnsPerHost
 	}
-	s := &Server{opts: opts, listeners: map[string]net.Listener{},
+	s := &Server{opts: opts, requestKey: opts.Stream.Uint64(), listeners: map[string]net.Listener{},
 		errorLog: log.New(logWriter{opts.Logger}, "", 0)}
 	rt := opts.Transport
 	if rt == nil {

@@ -39,6 +39,9 @@ func (k *KPA) decide(rev *revision, now time.Time, ready int32) {
 	}
 	before := rev.scaler.Decision()
 	r := rev.scaler.Scale(now, ready, rev.collector)
+	if k.observers.observing() {
+		k.observers.observe(Observation{Kind: ObservedTick, Time: now, Key: rev.key, ReadyPods: ready, Result: r})
+	}
 	after := rev.scaler.Decision()
 	spec := rev.scaler.Spec()
 	changed := r.ScaleValid && (before.DesiredScale != after.DesiredScale ||

@@ -10,6 +10,10 @@
 // poke, §3.3.3).
 //
 // Every decision is published as a DecisionEvent to subscribers and as Knative's autoscaler_*
-// Prometheus gauges. KPA implements podautoscaler.Decider and autoscaler.StatSink, and registers
-// its Metric controller and its loops on a controller-runtime manager (SetupWithManager).
+// Prometheus gauges. Observe sees, synchronously and in the order each revision's cores saw
+// them, every collector and decider (re)spec, stat and tick with the exact times used: what a
+// recording needs to be replayed tick for tick (scenarios/recording).
+//
+// KPA implements podautoscaler.Decider and autoscaler.StatSink, and registers its Metric
+// controller and its loops on a controller-runtime manager (SetupWithManager).
 package kpa

@@ -84,6 +84,7 @@ type KPA struct {
 	scraper      *scraper
 	metrics      *promMetrics
 	events       *subscribers
+	observers    observers
 
 	// podIndexed says Reader has the PodRevisionIndex field index (set by SetupWithManager).
 	podIndexed bool
@@ -233,6 +234,8 @@ func (k *KPA) Update(ctx context.Context, key types.NamespacedName, spec autosca
 		labels, annos = pa.Labels, pa.Annotations
 	case !apierrors.IsNotFound(err):
 		return autoscaler.Decision{}, fmt.Errorf("get podautoscaler %s: %w", key, err)
+	default:
+		pa = nil
 	}
 	rev := k.ensureRevision(key, labels, deciderMetricSpec(spec, annos))
 
@@ -250,13 +253,21 @@ func (k *KPA) Update(ctx context.Context, key types.NamespacedName, spec autosca
 
 	rev.mu.Lock()
 	defer rev.mu.Unlock()
-	if rev.scaler == nil {
-		rev.scaler = autoscaler.NewScaler(spec, ready, k.clock.Now())
+	now, created := k.clock.Now(), rev.scaler == nil
+	if created {
+		rev.scaler = autoscaler.NewScaler(spec, ready, now)
 	} else {
 		rev.scaler.Update(spec)
 	}
+	if k.observers.observing() {
+		k.observers.observe(Observation{Kind: ObservedDecider, Time: now, Key: key, New: created, DeciderSpec: spec, PA: pa, ReadyPods: ready})
+	}
 	if !rev.fromMetric {
-		rev.collector.Update(deciderMetricSpec(spec, annos))
+		mspec := deciderMetricSpec(spec, annos)
+		rev.collector.Update(mspec)
+		if k.observers.observing() {
+			k.observers.observe(Observation{Kind: ObservedCollector, Time: now, Key: key, MetricSpec: mspec})
+		}
 	}
 	return rev.scaler.Decision(), nil
 }
@@ -267,9 +278,24 @@ func (k *KPA) Delete(key types.NamespacedName) {
 	k.mu.Lock()
 	rev := k.revisions[key]
 	delete(k.revisions, key)
+	if rev != nil {
+		k.dropLocked(rev)
+	}
 	k.mu.Unlock()
 	if rev != nil {
 		rev.retire()
+	}
+}
+
+// dropLocked marks rev, just taken out of the map, retired so that nothing more is recorded or
+// decided for it, and tells the observers. k.mu is held, so a revision re-created under the
+// same key is observed after the drop.
+func (k *KPA) dropLocked(rev *revision) {
+	rev.mu.Lock()
+	defer rev.mu.Unlock()
+	rev.retired = true
+	if k.observers.observing() {
+		k.observers.observe(Observation{Kind: ObservedDrop, Time: k.clock.Now(), Key: rev.key})
 	}
 }
 
@@ -290,7 +316,11 @@ func (k *KPA) RecordStat(key types.NamespacedName, s autoscaler.Stat) {
 		rev.mu.Unlock()
 		return
 	}
-	rev.collector.Record(k.clock.Now(), s)
+	now := k.clock.Now()
+	rev.collector.Record(now, s)
+	if k.observers.observing() {
+		k.observers.observe(Observation{Kind: ObservedStat, Time: now, Key: key, Stat: s, FromActivator: true})
+	}
 	poke := rev.scaler != nil && rev.scaler.Decision().DesiredScale == 0 && s.AverageConcurrency != 0
 	rev.mu.Unlock()
 	if poke {
@@ -328,6 +358,9 @@ func (k *KPA) ensureRevision(key types.NamespacedName, labels map[string]string,
 	if rev == nil {
 		rev = newRevision(key, labels, spec, k.source.Stream("kpa/scrape/"+key.Namespace+"/"+key.Name), k.metrics)
 		k.revisions[key] = rev
+		if k.observers.observing() {
+			k.observers.observe(Observation{Kind: ObservedCollector, Time: k.clock.Now(), Key: key, New: true, MetricSpec: spec})
+		}
 		k.startLoops(rev)
 		return rev
 	}

@@ -77,6 +77,9 @@ func (k *KPA) setMetric(key types.NamespacedName, labels map[string]string, spec
 	rev.fromMetric = true
 	if rev.collector.Spec() != spec {
 		rev.collector.Update(spec)
+		if k.observers.observing() {
+			k.observers.observe(Observation{Kind: ObservedCollector, Time: k.clock.Now(), Key: key, MetricSpec: spec})
+		}
 	}
 }
 
@@ -97,6 +100,7 @@ func (k *KPA) metricGone(key types.NamespacedName) {
 	rev.mu.Unlock()
 	if !hasDecider {
 		delete(k.revisions, key)
+		k.dropLocked(rev)
 	}
 	k.mu.Unlock()
 	if !hasDecider {

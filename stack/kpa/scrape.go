@@ -72,7 +72,11 @@ func (k *KPA) scrape(ctx context.Context, rev *revision) {
 	rev.mu.Lock()
 	defer rev.mu.Unlock()
 	if !rev.retired {
-		rev.collector.Record(k.clock.Now(), stat)
+		now := k.clock.Now()
+		rev.collector.Record(now, stat)
+		if k.observers.observing() {
+			k.observers.observe(Observation{Kind: ObservedStat, Time: now, Key: rev.key, Stat: stat})
+		}
 	}
 }
 

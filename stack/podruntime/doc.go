@@ -39,6 +39,13 @@
 // image-pull-error (ErrImagePull / ImagePullBackOff). They apply to the first container that is
 // not the queue-proxy. See the *Annotation constants for keys and values.
 //
+// Container exits: Runtime.FailContainer makes a running pod's user container exit with a code
+// (a scenario's failPod). The status shows it terminated and the pod not Ready at once; after
+// the plan's restart delay (RestartDelayAnnotation, default the drawn container-start delay) it
+// runs again with restartCount up by one and the exit as lastState, and the pod is Ready after
+// the startup delay and the Sandbox's new ready signal. A Sandbox that is a ContainerRestarter
+// kills and restarts its app. Simplification: no CrashLoopBackOff between such restarts.
+//
 // Termination: a deleted bound pod keeps running with a deletionTimestamp (the API server only
 // marks it); the kubelet marks it not-ready, drains (the model's drain delay and Sandbox.Drain,
 // bounded by the grace period on the injected clock), lets the containers exit (0, or 137 when

@@ -68,6 +68,8 @@ type podState struct {
 	sandboxStopped  bool
 	sandboxRetryAt  time.Time
 	sandboxFailures int
+	readyGen        int // bumped per ready signal watched, so a stale one is ignored
+	restartsDone    int // how many of tl.restarts the sandbox has carried out
 
 	killAt         time.Time // end of the termination grace period
 	modelDrained   time.Time // when the model's drain phase ends
@@ -281,7 +283,7 @@ func (k *kubeletReconciler) sync(ctx context.Context, pod *corev1.Pod, st *podSt
 	if pod.DeletionTimestamp != nil {
 		return k.terminate(ctx, pod, st, now)
 	}
-	retryAt := k.startSandboxIfDue(ctx, key, pod, st, now)
+	retryAt := earliest(k.startSandboxIfDue(ctx, key, pod, st, now), k.restartContainerIfDue(ctx, key, st, now))
 	// A ready signal that arrived while this reconcile held the pod's lock counts now.
 	if st.tl.sandboxStarted && st.tl.sandboxReady.IsZero() && st.sandboxReadyCh != nil {
 		select {
@@ -374,6 +376,14 @@ func (k *kubeletReconciler) startSandbox(ctx context.Context, key types.Namespac
 	}
 	st.tl.sandboxStarted = true
 	st.sandboxPod = pod
+	k.watchReady(key, st, ready, now)
+}
+
+// watchReady records the sandbox's ready signal in the timeline and wakes the pod when it
+// comes. A signal from before the user container's latest exit is ignored.
+func (k *kubeletReconciler) watchReady(key types.NamespacedName, st *podState, ready <-chan struct{}, now time.Time) {
+	st.readyGen++
+	gen := st.readyGen
 	st.sandboxReadyCh = ready
 	select {
 	case <-ready:
@@ -388,12 +398,76 @@ func (k *kubeletReconciler) startSandbox(ctx context.Context, key types.Namespac
 			return
 		}
 		st.mu.Lock()
-		if !st.sandboxStopped && st.tl.sandboxReady.IsZero() {
+		if !st.sandboxStopped && st.readyGen == gen && st.tl.sandboxReady.IsZero() {
 			st.tl.sandboxReady = k.rt.opts.Clock.Now()
 		}
 		st.mu.Unlock()
 		k.wake.Now(key)
 	}()
+}
+
+// failContainer is Runtime.FailContainer.
+func (k *kubeletReconciler) failContainer(key types.NamespacedName, exitCode int32) error {
+	k.mu.Lock()
+	st, ok := k.pods[key]
+	k.mu.Unlock()
+	if !ok || st.done {
+		return fmt.Errorf("pod %s does not run on node", key)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	now := k.rt.opts.Clock.Now()
+	switch {
+	case !st.tl.deleting.IsZero():
+		return fmt.Errorf("pod %s is terminating", key)
+	case st.tl.bound.IsZero() || now.Before(st.plan.startedAt(st.tl)):
+		return fmt.Errorf("pod %s: containers not running yet", key)
+	case !st.plan.healthy():
+		return fmt.Errorf("pod %s: user container never runs healthy (a crash, image-pull or never-ready fault)", key)
+	case st.tl.restartPending(now) || st.restartsDone < len(st.tl.restarts):
+		return fmt.Errorf("pod %s: user container already exited and is restarting", key)
+	}
+	st.tl.restarts = append(st.tl.restarts, containerRestart{exited: now, exitCode: exitCode, restartAt: now.Add(st.plan.Restart)})
+	st.tl.sandboxReady, st.sandboxReadyCh = time.Time{}, nil
+	st.readyGen++
+	if cr, ok := k.rt.opts.Sandbox.(ContainerRestarter); ok && st.tl.sandboxStarted && !st.sandboxStopped {
+		cr.KillContainer(st.sandboxPod)
+	}
+	k.wake.Now(key)
+	return nil
+}
+
+// restartContainerIfDue restarts the user container once the latest exit's restart is due. It
+// returns when to come back (the restart, or a retry of a failed one), zero when done.
+func (k *kubeletReconciler) restartContainerIfDue(ctx context.Context, key types.NamespacedName, st *podState, now time.Time) time.Time {
+	n := len(st.tl.restarts)
+	if n == 0 || st.restartsDone == n {
+		return time.Time{}
+	}
+	if due := st.tl.restarts[n-1].restartAt; now.Before(due) {
+		return due
+	}
+	cr, ok := k.rt.opts.Sandbox.(ContainerRestarter)
+	if !ok || !st.tl.sandboxStarted || st.sandboxStopped {
+		st.restartsDone = n
+		if st.tl.sandboxStarted {
+			st.tl.sandboxReady = now // nothing to probe: ready once running
+		}
+		return time.Time{}
+	}
+	if now.Before(st.sandboxRetryAt) {
+		return st.sandboxRetryAt
+	}
+	ready, err := cr.RestartContainer(st.sandboxCtx, st.sandboxPod)
+	if err != nil {
+		st.sandboxRetryAt = now.Add(backOff(st.sandboxFailures))
+		st.sandboxFailures++
+		logf.FromContext(ctx).Error(err, "Restarting user container", "pod", key, "retryAt", st.sandboxRetryAt)
+		return st.sandboxRetryAt
+	}
+	st.restartsDone = n
+	k.watchReady(key, st, ready, now)
+	return time.Time{}
 }
 
 // gracePeriod is how long a deleted pod may take to terminate.

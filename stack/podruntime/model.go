@@ -34,6 +34,9 @@ const (
 	// DrainDelayAnnotation: how long a terminating pod takes to drain before its containers exit
 	// (runs alongside Sandbox.Drain; the later of the two wins, bounded by the grace period).
 	DrainDelayAnnotation = AnnotationPrefix + "drain-delay"
+	// RestartDelayAnnotation: user container exited (Runtime.FailContainer) → running again.
+	// Default: the pod's drawn container-start delay (the image is already pulled).
+	RestartDelayAnnotation = AnnotationPrefix + "restart-delay"
 
 	// NeverReadyAnnotation: "true" → containers run but the pod never becomes Ready.
 	NeverReadyAnnotation = AnnotationPrefix + "never-ready"
@@ -114,7 +117,10 @@ type Faults struct {
 // give a pod the same lifecycle for the same seed and pod name.
 type Plan struct {
 	Schedule, ImagePull, ContainerStart, Startup, Drain, CrashAfter time.Duration
-	Faults                                                          Faults
+	// Restart is how long a user container that exited (Runtime.FailContainer) takes to run
+	// again; its startup (Startup and the sandbox's readiness) follows.
+	Restart time.Duration
+	Faults  Faults
 }
 
 // DrawPlan resolves pod's sim.servingsim.dev annotations over model and faults and draws the
@@ -203,6 +209,10 @@ func drawPlan(src *rng.Source, pod *corev1.Pod, model StartupModel, faults Fault
 		Drain:          draw("drain", dist(DrainDelayAnnotation, model.Drain)),
 		CrashAfter:     draw("crash-after", f.CrashAfter),
 		Faults:         f,
+	}
+	p.Restart = p.ContainerStart
+	if _, ok := ann[RestartDelayAnnotation]; ok {
+		p.Restart = draw("restart", dist(RestartDelayAnnotation, Dist{}))
 	}
 	return p, errors.Join(errs...)
 }

@@ -65,23 +65,47 @@ type timeline struct {
 	deleting       time.Time // when deletion was observed; zero until then
 	finished       time.Time // when the containers exited; zero until then
 	killed         bool      // the grace period ran out before the drain finished
+	// restarts are the user container's exits (Runtime.FailContainer), oldest first. The
+	// sandbox's ready signal is reset at each exit and set again after the restart.
+	restarts []containerRestart
+}
+
+// containerRestart is one exit of the user container and its restart.
+type containerRestart struct {
+	exited    time.Time
+	exitCode  int32
+	restartAt time.Time
+}
+
+// restartPending reports a user container that exited and has not run again by now.
+func (tl timeline) restartPending(now time.Time) bool {
+	n := len(tl.restarts)
+	return n > 0 && now.Before(tl.restarts[n-1].restartAt)
 }
 
 func (p Plan) pulledAt(tl timeline) time.Time  { return tl.bound.Add(p.ImagePull) }
 func (p Plan) startedAt(tl timeline) time.Time { return p.pulledAt(tl).Add(p.ContainerStart) }
+
+// lastStartedAt is when the user container last started: its latest restart, else startedAt.
+func (p Plan) lastStartedAt(tl timeline) time.Time {
+	if n := len(tl.restarts); n > 0 {
+		return tl.restarts[n-1].restartAt
+	}
+	return p.startedAt(tl)
+}
 
 // healthy reports a pod whose app can become ready (no fault keeps it from it).
 func (p Plan) healthy() bool {
 	return !p.Faults.Crash && !p.Faults.ImagePullError && !p.Faults.NeverReady
 }
 
-// readyAt is when probed containers become ready: the later of the model's startup and the
-// sandbox's ready signal; zero while unknown or never.
+// readyAt is when probed containers become ready: the later of the model's startup (after the
+// user container's latest start) and the sandbox's ready signal; zero while unknown or never.
 func (p Plan) readyAt(tl timeline) time.Time {
 	if !p.healthy() || !tl.sandboxStarted || tl.sandboxReady.IsZero() {
 		return time.Time{}
 	}
-	return later(p.startedAt(tl).Add(p.Startup), tl.sandboxReady)
+	return later(p.lastStartedAt(tl).Add(p.Startup), tl.sandboxReady)
 }
 
 func later(a, b time.Time) time.Time {
@@ -174,6 +198,8 @@ func buildPodStatus(pod *corev1.Pod, p Plan, tl timeline, podIP, hostIP string, 
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: ReasonContainerCreating}
 		case i == user && p.Faults.Crash:
 			crashState(pod, c, p, started, now, w, &cs)
+		case i == user && len(tl.restarts) > 0:
+			restartedState(pod, c, tl, started, now, w, &cs)
 		default:
 			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: mtime(started)}
 			cs.ContainerID = containerID(pod, c.Name, 0)
@@ -243,6 +269,8 @@ func buildPodStatus(pod *corev1.Pod, p Plan, tl timeline, podIP, hostIP string, 
 		readyTransition = tl.deleting
 	case containersReady:
 		readyTransition = readyAt
+	case len(tl.restarts) > 0:
+		readyTransition = tl.restarts[len(tl.restarts)-1].exited
 	}
 	if readyTransition.After(now) || readyTransition.IsZero() {
 		readyTransition = now
@@ -364,6 +392,37 @@ func crashState(pod *corev1.Pod, c corev1.Container, p Plan, start, now time.Tim
 		}
 		s = restart
 	}
+}
+
+// restartedState fills the user container's status after Runtime.FailContainer: terminated
+// with the exit code until its restart, then running again with restartCount up by one and the
+// exit as lastState. Simplification: no CrashLoopBackOff; each restart takes the plan's
+// restart delay.
+func restartedState(pod *corev1.Pod, c corev1.Container, tl timeline, start, now time.Time, w *wakeups, cs *corev1.ContainerStatus) {
+	var last *corev1.ContainerStateTerminated
+	for i, r := range tl.restarts {
+		term := &corev1.ContainerStateTerminated{ExitCode: r.exitCode, Reason: ReasonError, StartedAt: mtime(start),
+			FinishedAt: mtime(r.exited), ContainerID: containerID(pod, c.Name, int32(i))}
+		if r.exitCode == 0 {
+			term.Reason = ReasonCompleted
+		}
+		if now.Before(r.restartAt) {
+			w.add(r.restartAt)
+			cs.RestartCount = int32(i)
+			cs.ContainerID = term.ContainerID
+			cs.State = corev1.ContainerState{Terminated: term}
+			if last != nil {
+				cs.LastTerminationState = corev1.ContainerState{Terminated: last}
+			}
+			return
+		}
+		last, start = term, r.restartAt
+	}
+	n := int32(len(tl.restarts))
+	cs.RestartCount = n
+	cs.LastTerminationState = corev1.ContainerState{Terminated: last}
+	cs.ContainerID = containerID(pod, c.Name, n)
+	cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: mtime(start)}}
 }
 
 // imagePullState is the user container's state for the image-pull fault: ContainerCreating

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -153,6 +154,20 @@ func (r *Runtime) shutdown() {
 	if r.kubelet != nil {
 		r.kubelet.stopAll()
 	}
+}
+
+// FailContainer makes the user container of the pod namespace/name, which this node runs,
+// exit with exitCode, as when its process crashes (a scenario's failPod): the kubelet reports
+// it terminated and the pod not Ready at once, the Sandbox kills it (ContainerRestarter: its
+// in-flight requests fail), and after the plan's restart delay (RestartDelayAnnotation) it runs
+// again with restartCount up by one; the pod is Ready again after the startup delay and the
+// Sandbox's readiness. It refuses a pod that is not running, is terminating, has a fault that
+// keeps it from running healthy, or whose container is already down.
+func (r *Runtime) FailContainer(key types.NamespacedName, exitCode int32) error {
+	if r.kubelet == nil {
+		return errors.New("pod runtime: not set up with a manager")
+	}
+	return r.kubelet.failContainer(key, exitCode)
 }
 
 // PodIPsInUse returns how many pod IPs are allocated (for tests and reports).

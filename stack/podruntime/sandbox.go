@@ -26,6 +26,19 @@ type Sandbox interface {
 	Stop(pod *corev1.Pod)
 }
 
+// ContainerRestarter is implemented by a Sandbox whose user container can exit and run again
+// while its pod lives (Runtime.FailContainer). A Sandbox without it is ready again as soon as
+// the restarted container runs.
+type ContainerRestarter interface {
+	// KillContainer stops the pod's user container at once, as when its process crashes:
+	// requests inside it fail and the pod's readiness probe fails until RestartContainer.
+	KillContainer(pod *corev1.Pod)
+	// RestartContainer runs the user container again; ready is closed when the pod passes its
+	// readiness probe again. ctx ends when the pod's sandbox is stopped. An error is retried
+	// with back-off, like Start's.
+	RestartContainer(ctx context.Context, pod *corev1.Pod) (ready <-chan struct{}, err error)
+}
+
 // ModelSandbox is the model-only Sandbox: ready at once, nothing to drain or stop.
 type ModelSandbox struct{}
 

@@ -40,15 +40,21 @@ type SandboxOptions struct {
 // podIP:PORT and a queue-proxy on podIP:8012 (or 8013), :8022 and :9090, configured from the
 // pod's containers' env and annotations. The pod is ready once a kubelet-style probe of the
 // queue-proxy (GET / with K-Network-Probe: queue, on the queue-proxy container's readiness-probe
-// timings) passes. It is also the registry of running pods, by namespace and name.
+// timings) passes. It is also the registry of running pods, by namespace and name. The user
+// container can be killed and restarted while the queue-proxy runs on
+// (podruntime.ContainerRestarter), and a revision's app model changed mid-run (UpdateApps).
 type Sandbox struct {
 	opts SandboxOptions
 
-	mu   sync.Mutex
-	pods map[types.NamespacedName]*Pod
+	mu    sync.Mutex
+	pods  map[types.NamespacedName]*Pod
+	edits map[types.NamespacedName][]func(*app.Config) // by namespace and revision, oldest first
 }
 
-var _ podruntime.Sandbox = (*Sandbox)(nil)
+var (
+	_ podruntime.Sandbox            = (*Sandbox)(nil)
+	_ podruntime.ContainerRestarter = (*Sandbox)(nil)
+)
 
 // NewSandbox returns an empty Sandbox.
 func NewSandbox(opts SandboxOptions) *Sandbox {
@@ -61,25 +67,47 @@ func NewSandbox(opts SandboxOptions) *Sandbox {
 	if opts.Logger.GetSink() == nil {
 		opts.Logger = logr.Discard()
 	}
-	return &Sandbox{opts: opts, pods: map[types.NamespacedName]*Pod{}}
+	return &Sandbox{opts: opts, pods: map[types.NamespacedName]*Pod{}, edits: map[types.NamespacedName][]func(*app.Config){}}
 }
 
 // Pod is one running pod of a Sandbox.
 type Pod struct {
-	Key   types.NamespacedName
-	UID   types.UID
-	IP    netip.Addr
+	Key types.NamespacedName
+	UID types.UID
+	IP  netip.Addr
+	// Revision is the pod's serving.knative.dev/revision label.
+	Revision string
+	// App is the user container's model; it outlives restarts of the container (its counters
+	// and model carry over, as the sandbox's view of the revision's app).
 	App   *app.App
 	Queue *QueueProxy
 
-	appServer *app.Server
-	ready     chan struct{}
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	ctx    context.Context // the pod's; ends when it stops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu          sync.Mutex
+	appServer   *app.Server // nil while the user container is down
+	ready       chan struct{}
+	probeCancel context.CancelFunc // stops the current run's readiness probing
+	restarts    int
+	editsDone   int // how many of the revision's edits the app has had
 }
 
-// Ready is closed once the pod passed its readiness probe.
-func (p *Pod) Ready() <-chan struct{} { return p.ready }
+// Ready is closed once the pod passed its readiness probe (since the user container's latest
+// start).
+func (p *Pod) Ready() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ready
+}
+
+// Restarts is how many times the user container was restarted.
+func (p *Pod) Restarts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restarts
+}
 
 // Pod returns the running pod namespace/name.
 func (s *Sandbox) Pod(namespace, name string) (*Pod, bool) {
@@ -87,6 +115,17 @@ func (s *Sandbox) Pod(namespace, name string) (*Pod, bool) {
 	defer s.mu.Unlock()
 	p, ok := s.pods[types.NamespacedName{Namespace: namespace, Name: name}]
 	return p, ok
+}
+
+// PodsOfRevision returns the running pods of a revision sorted by name.
+func (s *Sandbox) PodsOfRevision(namespace, revision string) []*Pod {
+	var out []*Pod
+	for _, p := range s.Pods() {
+		if p.Key.Namespace == namespace && p.Revision == revision {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Pods returns the running pods sorted by namespace and name.
@@ -111,17 +150,114 @@ func (s *Sandbox) Start(ctx context.Context, pod *corev1.Pod) (<-chan struct{}, 
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	p.cancel = cancel
+	p.ctx, p.cancel = context.WithCancel(ctx)
+	ready := p.startProbing(s, queueContainerProbe(pod))
+	s.mu.Lock()
+	s.pods[key] = p
+	// The revision's app changes, including any made while it started.
+	if err := s.applyEditsLocked(p); err != nil {
+		s.opts.Logger.Error(err, "Changing the app model of a new pod")
+	}
+	s.mu.Unlock()
+	return ready, nil
+}
+
+// startProbing runs the kubelet's readiness probing of the pod's current run; the returned
+// channel is closed when it passes.
+func (p *Pod) startProbing(s *Sandbox, probe corev1.Probe) <-chan struct{} {
+	ctx, cancel := context.WithCancel(p.ctx)
+	ready := make(chan struct{})
+	p.mu.Lock()
+	p.ready, p.probeCancel = ready, cancel
+	p.mu.Unlock()
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		s.probeUntilReady(pctx, p, queueContainerProbe(pod))
+		s.probeUntilReady(ctx, p.Queue.Addr(), ready, probe)
 	}()
+	return ready
+}
+
+// UpdateApps changes the app model of the revision's running pods and of the pods it starts
+// later (a scenario's setApp, app.App.Update): edits apply in order. It returns how many
+// running pods were updated; an edit that makes a pod's model invalid is reported and that
+// pod keeps its model.
+func (s *Sandbox) UpdateApps(namespace, revision string, edit func(*app.Config)) (int, error) {
+	key := types.NamespacedName{Namespace: namespace, Name: revision}
 	s.mu.Lock()
-	s.pods[key] = p
-	s.mu.Unlock()
-	return p.ready, nil
+	defer s.mu.Unlock()
+	s.edits[key] = append(s.edits[key], edit)
+	var errs []error
+	updated := 0
+	for _, p := range s.pods {
+		if p.Key.Namespace == namespace && p.Revision == revision {
+			if err := s.applyEditsLocked(p); err != nil {
+				errs = append(errs, err)
+			} else {
+				updated++
+			}
+		}
+	}
+	return updated, errors.Join(errs...)
+}
+
+// applyEditsLocked applies the revision's edits p has not had yet. s.mu is held.
+func (s *Sandbox) applyEditsLocked(p *Pod) error {
+	edits := s.edits[types.NamespacedName{Namespace: p.Key.Namespace, Name: p.Revision}]
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for ; p.editsDone < len(edits); p.editsDone++ {
+		if err := p.App.Update(edits[p.editsDone]); err != nil {
+			errs = append(errs, fmt.Errorf("pod %s: %w", p.Key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// KillContainer implements podruntime.ContainerRestarter: the app's server closes at once,
+// dropping its connections, so requests inside it fail (the queue-proxy answers them 502) and
+// the queue-proxy's readiness probe of the app fails; the queue-proxy keeps running.
+func (s *Sandbox) KillContainer(pod *corev1.Pod) {
+	p, ok := s.Pod(pod.Namespace, pod.Name)
+	if !ok || (pod.UID != "" && p.UID != "" && p.UID != pod.UID) {
+		return
+	}
+	p.mu.Lock()
+	srv, stopProbing := p.appServer, p.probeCancel
+	p.appServer = nil
+	p.mu.Unlock()
+	if stopProbing != nil {
+		stopProbing()
+	}
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// RestartContainer implements podruntime.ContainerRestarter: the app listens again on the pod's
+// IP (after its startup delay, like a fresh container) with the model it had, and the readiness
+// probing starts over.
+func (s *Sandbox) RestartContainer(_ context.Context, pod *corev1.Pod) (<-chan struct{}, error) {
+	p, ok := s.Pod(pod.Namespace, pod.Name)
+	if !ok || (pod.UID != "" && p.UID != "" && p.UID != pod.UID) {
+		return nil, fmt.Errorf("pod %s/%s is not running in the sandbox", pod.Namespace, pod.Name)
+	}
+	p.mu.Lock()
+	up := p.appServer != nil
+	p.mu.Unlock()
+	if up {
+		return nil, fmt.Errorf("pod %s/%s: user container is running", pod.Namespace, pod.Name)
+	}
+	srv, err := p.App.Listen(p.IP.String())
+	if err != nil {
+		return nil, fmt.Errorf("pod %s/%s app: %w", pod.Namespace, pod.Name, err)
+	}
+	p.mu.Lock()
+	p.appServer = srv
+	p.restarts++
+	p.mu.Unlock()
+	return p.startProbing(s, queueContainerProbe(pod)), nil
 }
 
 func (s *Sandbox) startPod(pod *corev1.Pod) (*Pod, error) {
@@ -163,7 +299,7 @@ func (s *Sandbox) startPod(pod *corev1.Pod) (*Pod, error) {
 		return nil, fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return &Pod{Key: types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, UID: pod.UID, IP: qcfg.PodIP,
-		App: a, Queue: qp, appServer: srv, ready: make(chan struct{})}, nil
+		Revision: pod.Labels[serving.RevisionLabelKey], App: a, Queue: qp, appServer: srv}, nil
 }
 
 func queueContainer(pod *corev1.Pod) *corev1.Container {
@@ -184,11 +320,12 @@ func queueContainerProbe(pod *corev1.Pod) corev1.Probe {
 	return corev1.Probe{PeriodSeconds: 1}
 }
 
-// probeUntilReady is the kubelet probing the queue-proxy: after initialDelaySeconds, GET the
-// serving port with K-Network-Probe: queue every periodSeconds (each bounded by
-// timeoutSeconds) until successThreshold consecutive passes, then close p.ready.
-// Simplification: readiness is latched; a pod is never marked not-ready again by probes.
-func (s *Sandbox) probeUntilReady(ctx context.Context, p *Pod, probe corev1.Probe) {
+// probeUntilReady is the kubelet probing the queue-proxy at addr: after initialDelaySeconds,
+// GET the serving port with K-Network-Probe: queue every periodSeconds (each bounded by
+// timeoutSeconds) until successThreshold consecutive passes, then close ready.
+// Simplification: readiness is latched until the user container is killed (KillContainer); a
+// pod is never marked not-ready again by probes alone.
+func (s *Sandbox) probeUntilReady(ctx context.Context, addr string, ready chan struct{}, probe corev1.Probe) {
 	clk := s.opts.Clock
 	if !sleep(ctx, clk, time.Duration(probe.InitialDelaySeconds)*time.Second) {
 		return
@@ -198,13 +335,13 @@ func (s *Sandbox) probeUntilReady(ctx context.Context, p *Pod, probe corev1.Prob
 	want := max(int(probe.SuccessThreshold), 1)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
 	defer client.CloseIdleConnections()
-	url := "http://" + p.Queue.Addr() + "/"
+	url := "http://" + addr + "/"
 	for successes := 0; ; {
 		start := clk.Now()
 		if kubeletProbe(ctx, client, url, timeout) {
 			successes++
 			if successes >= want {
-				close(p.ready)
+				close(ready)
 				return
 			}
 		} else {
@@ -255,7 +392,13 @@ func (s *Sandbox) Drain(ctx context.Context, pod *corev1.Pod) error {
 	if !ok || (pod.UID != "" && p.UID != "" && p.UID != pod.UID) {
 		return nil
 	}
-	return errors.Join(p.Queue.Drain(ctx), p.appServer.Shutdown(ctx))
+	p.mu.Lock()
+	srv := p.appServer
+	p.mu.Unlock()
+	if srv == nil { // the user container is down: only the queue-proxy drains
+		return p.Queue.Drain(ctx)
+	}
+	return errors.Join(p.Queue.Drain(ctx), srv.Shutdown(ctx))
 }
 
 // Stop implements podruntime.Sandbox: everything of the pod closes at once and it leaves the
@@ -284,5 +427,11 @@ func (p *Pod) stop() {
 	}
 	p.wg.Wait()
 	_ = p.Queue.Close()
-	_ = p.appServer.Close()
+	p.mu.Lock()
+	srv := p.appServer
+	p.appServer = nil
+	p.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
 }
