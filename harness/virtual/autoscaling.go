@@ -313,12 +313,15 @@ func (e *engine) activeThreshold(rev *revision) int32 {
 }
 
 // setActive changes the Active condition; its transition time moves only when status or reason
-// change.
+// change. The reconciler watches its PodAutoscaler, so the status write queues another
+// reconcile: a PA gone Inactive in Proxy mode scales to zero then, not at the 3s requeue
+// (§3.5.4).
 func (e *engine) setActive(rev *revision, c condition, reason string) {
 	if rev.active == c && rev.activeReason == reason {
 		return
 	}
 	rev.active, rev.activeReason, rev.activeSince = c, reason, e.now
+	e.kickPA(rev)
 }
 
 // setSKS is the PA's write of its SKS spec (§3.5.5, §3.5.6): the mode reaches the public

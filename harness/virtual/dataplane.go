@@ -113,7 +113,7 @@ func (e *engine) send(s *streamState, client int32) {
 	s.seq++
 	e.outstanding++
 	e.res.Sent++
-	e.clientDeadlines().q.push(ticket{id: id, gen: gen})
+	e.clientDeadlines().q.push(deadline{ticket{id: id, gen: gen}, e.now + e.spec.ClientTimeout})
 
 	rev := s.route.choose(s.spec.Tag, e.gateway)
 	if rev == nil {
@@ -128,7 +128,7 @@ func (e *engine) send(s *streamState, client int32) {
 		rev.sum.ColdStarts++
 	}
 	if t := rev.spec.Timeout; t > 0 && t < e.spec.ClientTimeout {
-		e.deadlineQueue(t, http.StatusGatewayTimeout).q.push(ticket{id: id, gen: gen})
+		e.deadlineQueue(t, http.StatusGatewayTimeout).q.push(deadline{ticket{id: id, gen: gen}, e.now + t})
 	}
 	if rev.proxied {
 		a := rev.subset[0]
@@ -193,12 +193,12 @@ func (rt *route) choose(tag string, r interface{ IntN(int) int }) *revision {
 func (e *engine) activatorIn(id int32) {
 	r := &e.reqs[id]
 	rev, a := r.rev, r.act
-	if st, first := a.reporter.In(e.wall(e.now), rev.key); first {
+	th := e.throttleFor(rev, a)
+	r.th = th
+	if st, first := a.reportIn(e.now, th); first {
 		e.recordStat(rev, st)
 	}
 	r.actCounted = true
-	th := e.throttleFor(rev, a)
-	r.th = th
 	if th.queued == 0 && th.inFlight < th.capacity && e.admit(th, id, r) {
 		return
 	}
@@ -312,7 +312,7 @@ func (e *engine) queueProxyIn(id int32) {
 	if p.phase == podTerminating {
 		p.lastTouch = e.now // a request restarts the drain's quiet period
 	}
-	p.stats.In(e.wall(e.now), r.proxied)
+	p.stats.in(e.now, r.proxied)
 	r.qpCounted = true
 	p.qpIn++
 	if cc := p.rev.spec.ContainerConcurrency; cc > 0 && p.qpActive >= cc {
@@ -398,7 +398,6 @@ func (e *engine) finishWith(id int32, code uint16, msg string) {
 	r := &e.reqs[id]
 	r.done = true
 	now := e.now
-	wall := e.wall(now)
 	if p := r.pod; p != nil {
 		if r.appActive {
 			p.appActive--
@@ -415,7 +414,7 @@ func (e *engine) finishWith(id int32, code uint16, msg string) {
 			p.qpQueued--
 		}
 		if r.qpCounted {
-			p.stats.Out(wall, r.proxied)
+			p.stats.out(now, r.proxied)
 			p.qpIn--
 			if p.phase == podTerminating && p.qpIn == 0 {
 				e.schedule(now, evPodDrain, int32(p.id), 0, p.generation)
@@ -434,7 +433,7 @@ func (e *engine) finishWith(id int32, code uint16, msg string) {
 		}
 	}
 	if r.actCounted {
-		r.act.reporter.Out(wall, r.rev.key)
+		r.act.reportOut(now, r.th)
 	}
 
 	e.outstanding--

@@ -13,14 +13,16 @@
 //     unlimited for CC 0), pod-to-activator assignment (activator.AssignPods,
 //     ActivatorPosition), policies (activator.PolicyFor: random choice of 2, first available,
 //     round robin), the 10,000-deep queue and the ConcurrencyReporter with its immediate
-//     first-request stat;
-//   - queue-proxy (§5): queueproxy.Stats, the breaker (CC in flight, 10×CC queued, 503 beyond),
-//     the drain's quiet period;
+//     first-request stat (stats.go: a lock-free mirror, held bit-identical to it by a test);
+//   - queue-proxy (§5): queueproxy.Stats (mirrored the same way), the breaker (CC in flight,
+//     10×CC queued, 503 beyond), the drain's quiet period;
 //   - app: stack/app's Config (parsed from annotations and env by the scenarios package), its
 //     service-time samplers, ?sleep= and its jitter, error rate, concurrency limit and overflow,
 //     with stack/app's stream names;
 //   - pods: podruntime.DrawPlan's startup phases and faults per pod (stream names follow the
-//     pod's name), the ReplicaSet's victim order on scale-down;
+//     pod's name; pods are named <revision>-deployment-NNNNN, so their draws differ from a live
+//     run's), after Timing's PodStart and PodSpacing, and the ReplicaSet's victim order on
+//     scale-down;
 //   - autoscaler (§3): per revision an autoscaler.Collector fed by the 1s scrape (SampleSize,
 //     Knative's older-pods-first order, Extrapolate) and the activators' stats, and an
 //     autoscaler.Scaler ticking every 2s (and on the scale-from-zero poke);
@@ -34,9 +36,11 @@
 // The engine starts at virtual time 0 (Epoch as the cores see it) by creating every
 // Configuration's first revision and every Route. Time zero, when the load starts, is
 // Timing.RouteReady after every initial revision is Ready and every route has resolved its
-// traffic; Result times count from it. Stat periods, scrapes and decider ticks run on whole
-// engine seconds. Reaction times the engine cannot derive are Timing's configured delays
-// (DefaultTiming documents the defaults, close to the live stack's).
+// traffic; Result times count from it. Stat periods run on whole engine seconds; a revision's
+// scrapes and decider ticks count from its PA's first reconcile. Reaction times the engine
+// cannot derive are Timing's configured delays (DefaultTiming documents the defaults, measured
+// on the live stack). scenarios/crossval_test.go holds catalog scenarios run both ways
+// together (docs/capacity-planning.md "How close to live").
 //
 // # Simplifications
 //
@@ -62,4 +66,7 @@
 //   - A terminating pod whose grace period ends with requests in flight is removed; those
 //     requests still finish.
 //   - Every activator probe and scrape succeeds; there is no clusterIP fallback.
+//   - Every activator's and queue-proxy's stat period starts on a whole engine second; live,
+//     each has its own phase (its start), so how fresh the data a decision sees is differs
+//     from run to run there, and here is fixed.
 package virtual

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/servingsim/servingsim/stack/activator"
 	"github.com/servingsim/servingsim/stack/autoscaler"
 	"github.com/servingsim/servingsim/stack/config"
 	"github.com/servingsim/servingsim/stack/queueproxy"
@@ -44,9 +43,10 @@ type engine struct {
 	quiet   time.Duration
 	ns      string
 
-	now     time.Duration
-	q       eventQueue
-	started bool
+	now       time.Duration
+	q         eventQueue
+	laneDelay [numLanes]time.Duration // each lane's delay after now
+	started   bool
 	// zeroPending: every initial object is Ready and time zero is scheduled.
 	zeroPending bool
 	t0          time.Duration
@@ -86,11 +86,17 @@ type engine struct {
 }
 
 // deadlineQueue holds the requests of one timeout length in send order, so its front is always
-// the next to expire.
+// the next to expire. Answered requests stay in it until their deadline passes.
 type deadlineQueue struct {
 	after time.Duration
 	code  uint16 // 0: the client gives up; 504: the revision's timeout
-	q     fifo
+	q     ring[deadline]
+}
+
+// deadline is a request's ticket and the engine time its timeout expires.
+type deadline struct {
+	ticket
+	due time.Duration
 }
 
 func newEngine(spec Spec) (*engine, error) {
@@ -126,10 +132,12 @@ func newEngine(spec Spec) (*engine, error) {
 		free:      -1, res: &Result{},
 	}
 	e.ctl = &Control{e: e}
+	e.laneDelay = [numLanes]time.Duration{laneGateway: timing.GatewayHop, laneActivator: timing.ActivatorHop,
+		laneSecond: time.Second, laneReconcile: timing.Reconcile}
 	for i := range spec.Activators {
 		// Activator addresses only order the activators and seed the SKS subset hash.
 		ip := "10.255.0." + strconv.Itoa(i+1)
-		e.activators = append(e.activators, &activatorState{id: i, ip: ip, reporter: activator.NewConcurrencyReporter("activator-" + strconv.Itoa(i))})
+		e.activators = append(e.activators, &activatorState{id: i, ip: ip, name: "activator-" + strconv.Itoa(i)})
 	}
 	return e, nil
 }
@@ -140,8 +148,18 @@ func (e *engine) wall(d time.Duration) time.Time { return epoch.Add(d) }
 // rel is engine time d as an offset from time zero.
 func (e *engine) rel(d time.Duration) time.Duration { return d - e.t0 }
 
+// schedule queues an event at engine time at. An event a lane's fixed delay after now goes on
+// that lane (see eventQueue); the order of events is the same either way.
 func (e *engine) schedule(at time.Duration, kind eventKind, ref, aux int32, gen uint32) {
-	e.q.push(event{at: at, kind: kind, ref: ref, aux: aux, gen: gen})
+	ev := event{at: at, kind: kind, ref: ref, aux: aux, gen: gen}
+	d := at - e.now
+	for i, ld := range &e.laneDelay {
+		if d == ld {
+			e.q.pushLane(i, ev)
+			return
+		}
+	}
+	e.q.push(ev)
 }
 
 func (e *engine) run(ctx context.Context) (*Result, error) {
@@ -196,26 +214,25 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 }
 
 // dueDeadline returns the deadline queue whose front expires first, if that is no later than
-// the next event; stale fronts (requests already answered) are dropped on the way.
+// the next event; stale fronts (requests already answered) are dropped once their deadline is
+// reached, so most events cost one comparison per queue.
 func (e *engine) dueDeadline(next time.Duration) *deadlineQueue {
 	var best *deadlineQueue
 	var bestAt time.Duration
 	for i := range e.deadlines {
 		dq := &e.deadlines[i]
 		for !dq.q.empty() {
-			t := dq.q.front()
-			r := &e.reqs[t.id]
-			if r.gen == t.gen && !r.done {
+			d := dq.q.frontPtr()
+			if d.due > next {
+				break
+			}
+			if r := &e.reqs[d.id]; r.gen == d.gen && !r.done {
+				if best == nil || d.due < bestAt {
+					best, bestAt = dq, d.due
+				}
 				break
 			}
 			dq.q.pop()
-		}
-		if dq.q.empty() {
-			continue
-		}
-		at := e.reqs[dq.q.front().id].sent + dq.after
-		if at <= next && (best == nil || at < bestAt) {
-			best, bestAt = dq, at
 		}
 	}
 	return best
@@ -224,7 +241,7 @@ func (e *engine) dueDeadline(next time.Duration) *deadlineQueue {
 func (e *engine) expire(dq *deadlineQueue) {
 	t := dq.q.pop()
 	r := &e.reqs[t.id]
-	e.now = max(e.now, r.sent+dq.after)
+	e.now = max(e.now, t.due)
 	if dq.code == 0 {
 		e.fail(t.id, 0, "Get \""+e.streams[r.stream].spec.URL+"\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
 		return
@@ -373,11 +390,10 @@ func (e *engine) pendingReadiness() string {
 // second is the 1s tick of the activators' reports (§3.3.3) and, a simplification, of every
 // queue-proxy's stat period (§3.3.1), all started at virtual time 0.
 func (e *engine) second(n int64) {
-	now := e.wall(e.now)
 	for _, rev := range e.revisions {
 		for _, p := range rev.pods {
-			if p.stats != nil {
-				st := p.stats.Report(now)
+			if p.hasStats {
+				st := p.stats.report(e.now)
 				p.lastStat.PodName = p.name
 				p.lastStat.AverageConcurrency = st.AverageConcurrency
 				p.lastStat.AverageProxiedConcurrency = st.AverageProxiedConcurrency
@@ -387,10 +403,8 @@ func (e *engine) second(n int64) {
 		}
 	}
 	for _, a := range e.activators {
-		for _, ks := range a.reporter.Report(now) {
-			if rev := e.revByName[ks.Revision.Name]; rev != nil {
-				e.recordStat(rev, ks.Stat)
-			}
+		for _, ks := range a.report(e.now) {
+			e.recordStat(ks.rev, ks.stat)
 		}
 	}
 	e.schedule(e.now+time.Second, evSecond, 0, int32(n+1), 0)

@@ -339,3 +339,63 @@ func TestActivators_SplitPodsByAssignment_Section4(t *testing.T) {
 		t.Errorf("max app concurrency %d, %d errors; want 1 and 0", s.MaxAppConcurrency, s.Errors)
 	}
 }
+
+// With Knative's defaults (stable window 60s, scale-to-zero grace 30s, §3.1) the last pod
+// goes when Knative's rules say it does, counted from the end of the last request, L:
+//   - the stable window average reaches 0 once a whole window holds no concurrency (§3.4
+//     "Scale-to-zero requires obsStable to be 0"): the last stat that saw the request is
+//     recorded within 2s of L (the 1s stat period, then the 1s scrape, §3.3.2), it leaves
+//     the 60s window 1s bucket later, and the 2s decider tick then decides 0: at L + 60s to
+//     L + 60s + 5s;
+//   - the PA, Active for far longer than a stable window, goes Inactive without scaling (§3.5.4
+//     Active=True); its status write queues the next reconcile (the reconciler watches its
+//     PodAutoscalers; the 3s requeue comes later), which then:
+//   - activator in the path (the default TBC 200 keeps one pod in Proxy mode, §3.5.5): finds
+//     the SKS in Proxy mode for longer than the grace period and scales to zero at once (the
+//     fast path): L + 60s to L + 65s;
+//   - pods in the path (TBC 0, Serve mode): the SKS switches to Proxy only now, so the
+//     scale-down waits for the grace period of proxying: L + 90s to L + 95s;
+//
+// plus a reconcile delay or two (Timing.Reconcile, PublicEndpoints). The pod then drains.
+func TestScaleToZero_KnativeDefaults_StableWindowThenGrace_Section3_5_4(t *testing.T) {
+	const window, grace = 60 * time.Second, 30 * time.Second
+	const lag = 5 * time.Second // stat period, scrape, bucket and decider tick, as above
+	tm := DefaultTiming
+	cases := []struct {
+		name  string
+		tbc   string
+		after time.Duration // from the decision to scale to zero until the pod is deleted
+	}{
+		{"activator in the path (TBC 200)", "200", 0},
+		{"pods in the path (TBC 0)", "0", grace},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := service{annotations: annos(serving.TargetBurstCapacityAnnotationKey, c.tbc)}.spec(t, nil,
+				Constant{Rate: 5, Duration: 20 * time.Second}, Idle{Duration: 150 * time.Second})
+			spec.Arrivals = Poisson // the last request's end varies with the seed
+			for seed := range int64(10) {
+				spec.Seed = seed
+				res := run(t, spec)
+				var last time.Duration
+				for _, r := range res.Requests {
+					last = max(last, r.Sent+r.Latency)
+				}
+				var terminating time.Duration
+				for _, e := range res.Events {
+					if e.Kind == EventPod && strings.HasPrefix(e.Message, "terminating") {
+						terminating = e.Time
+					}
+				}
+				lo := last + window + c.after
+				hi := lo + lag + 2*tm.Reconcile + tm.PublicEndpoints
+				if terminating < lo || terminating > hi {
+					t.Errorf("seed %d: last pod terminating at %s; last request ended at %s; want within [%s, %s]", seed, terminating, last, lo, hi)
+				}
+				if final := res.Samples[len(res.Samples)-1]; final.ReadyPods != 0 || final.ActualPods != 0 || final.DesiredPods != 0 {
+					t.Errorf("seed %d: at the end ready/actual/desired = %d/%d/%d, want 0/0/0", seed, final.ReadyPods, final.ActualPods, final.DesiredPods)
+				}
+			}
+		})
+	}
+}

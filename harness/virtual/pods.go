@@ -10,7 +10,6 @@ import (
 
 	"github.com/servingsim/servingsim/stack/activator"
 	"github.com/servingsim/servingsim/stack/podruntime"
-	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/reconciler/serverlessservice/resources"
 )
 
@@ -39,7 +38,7 @@ func (e *engine) reconcilePods(rev *revision) {
 		}
 	}
 	for n := int32(len(live)); n < rev.replicas; n++ {
-		e.createPod(rev)
+		e.createPod(rev, e.timing.PodStart+time.Duration(n-int32(len(live)))*e.timing.PodSpacing)
 	}
 	surplus := len(live) - int(rev.replicas)
 	if surplus <= 0 {
@@ -71,7 +70,9 @@ func victimRank(p *pod) int {
 	return 2
 }
 
-func (e *engine) createPod(rev *revision) {
+// createPod creates a pod of rev that starts running after delay plus its plan's phases up to
+// the container start.
+func (e *engine) createPod(rev *revision, delay time.Duration) {
 	rev.countPods(e.now)
 	rev.podSeq++
 	e.podIP++
@@ -95,7 +96,7 @@ func (e *engine) createPod(rev *revision) {
 	if f.Unschedulable || f.ImagePullError {
 		return // stays pending; the Deployment does not replace it
 	}
-	e.schedule(e.now+p.plan.Schedule+p.plan.ImagePull+p.plan.ContainerStart, evPodRunning, int32(p.id), 0, p.generation)
+	e.schedule(e.now+delay+p.plan.Schedule+p.plan.ImagePull+p.plan.ContainerStart, evPodRunning, int32(p.id), 0, p.generation)
 }
 
 func (e *engine) podEvent(ev *event) {
@@ -127,7 +128,7 @@ func (e *engine) podRunning(p *pod) {
 		return
 	}
 	p.phase, p.started = podRunning, e.now
-	p.stats = queueproxy.NewStats(e.wall(e.now))
+	p.stats, p.hasStats = newPodStats(e.now), true
 	e.toReady(p)
 }
 
@@ -264,7 +265,7 @@ func (e *engine) gone(p *pod) {
 	}
 	p.phase = podGone
 	p.generation++
-	p.stats = nil
+	p.hasStats = false
 	if i := slices.Index(rev.pods, p); i >= 0 {
 		rev.pods = slices.Delete(rev.pods, i, i+1)
 	}

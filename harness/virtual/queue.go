@@ -48,19 +48,57 @@ func (a *event) before(b *event) bool {
 	return a.seq < b.seq
 }
 
-// eventQueue is a 4-ary min-heap of events by (time, insertion order): events due at the same
-// instant fire in the order they were scheduled, which makes every run deterministic. Four
-// children per node halve the depth of a binary heap; the queue is the engine's hot path.
+// eventQueue orders events by (time, insertion order): events due at the same instant fire in
+// the order they were scheduled, which makes every run deterministic. Most events sit in a
+// 4-ary min-heap (four children per node halve a binary heap's depth). Events scheduled a fixed
+// delay after now (a hop, a 1s tick, a reconcile) arrive in time order, so each such delay has
+// a lane, a FIFO that costs O(1) per event; pop takes the earliest of the heap's top and the
+// lanes' fronts. The queue is the engine's hot path.
 type eventQueue struct {
-	heap []event
-	seq  uint64
+	heap  []event
+	seq   uint64
+	n     int
+	lanes [numLanes]ring[event]
+	// peeked is one more than where peek found the next event; 0 when unknown (a push may
+	// have changed it).
+	peeked int
 }
 
-func (q *eventQueue) len() int { return len(q.heap) }
+// Lanes: one per fixed delay after now. A push that would break a lane's time order (a caller
+// scheduling at another offset) goes to the heap instead, so lanes never change the order.
+const (
+	laneGateway   = iota // now + Timing.GatewayHop
+	laneActivator        // now + Timing.ActivatorHop
+	laneSecond           // now + 1s: stat periods, scrapes and decider ticks, samples
+	laneReconcile        // now + Timing.Reconcile
+	numLanes
+)
+
+func (q *eventQueue) len() int { return q.n }
 
 func (q *eventQueue) push(e event) {
+	q.peeked = 0
 	q.seq++
 	e.seq = q.seq
+	q.n++
+	q.pushHeap(e)
+}
+
+// pushLane queues e, due a lane's fixed delay after now, on that lane.
+func (q *eventQueue) pushLane(lane int, e event) {
+	l := &q.lanes[lane]
+	if l.size > 0 && e.at < l.back().at {
+		q.push(e)
+		return
+	}
+	q.peeked = 0
+	q.seq++
+	e.seq = q.seq
+	q.n++
+	l.push(e)
+}
+
+func (q *eventQueue) pushHeap(e event) {
 	q.heap = append(q.heap, e)
 	h := q.heap
 	i := len(h) - 1
@@ -75,29 +113,89 @@ func (q *eventQueue) push(e event) {
 	h[i] = e
 }
 
+// source is where the next event is: a lane's index, or numLanes for the heap. The queue must
+// not be empty.
+func (q *eventQueue) source() int {
+	src := numLanes
+	var best *event
+	if len(q.heap) > 0 {
+		best = &q.heap[0]
+	}
+	for i := range q.lanes {
+		l := &q.lanes[i]
+		if l.size == 0 {
+			continue
+		}
+		if f := l.frontPtr(); best == nil || f.before(best) {
+			best, src = f, i
+		}
+	}
+	return src
+}
+
 // peek returns the next event; the queue must not be empty.
-func (q *eventQueue) peek() *event { return &q.heap[0] }
+func (q *eventQueue) peek() *event {
+	src := q.source()
+	q.peeked = src + 1
+	if src < numLanes {
+		return q.lanes[src].frontPtr()
+	}
+	return &q.heap[0]
+}
 
 func (q *eventQueue) pop() event {
+	q.n--
+	src := q.peeked - 1
+	if src < 0 {
+		src = q.source()
+	}
+	q.peeked = 0
+	if src < numLanes {
+		return q.lanes[src].pop()
+	}
+	return q.popHeap()
+}
+
+func (q *eventQueue) popHeap() event {
 	h := q.heap
 	top := h[0]
 	last := len(h) - 1
 	e := h[last]
-	h = h[:last]
-	q.heap = h
-	if last == 0 {
-		return top
+	q.heap = h[:last]
+	if last > 0 {
+		q.siftDown(0, e)
 	}
-	i := 0
+	return top
+}
+
+// siftDown places e at the hole i or below it.
+func (q *eventQueue) siftDown(i int, e event) {
+	h := q.heap
+	n := len(h)
 	for {
 		first := 4*i + 1
-		if first >= last {
+		if first >= n {
 			break
 		}
 		m := first
-		for c := first + 1; c < first+4 && c < last; c++ {
-			if h[c].before(&h[m]) {
-				m = c
+		if first+3 < n {
+			// Four children: two pairs, then their winners.
+			a, b := first, first+2
+			if h[first+1].before(&h[first]) {
+				a = first + 1
+			}
+			if h[first+3].before(&h[first+2]) {
+				b = first + 3
+			}
+			m = a
+			if h[b].before(&h[a]) {
+				m = b
+			}
+		} else {
+			for c := first + 1; c < n; c++ {
+				if h[c].before(&h[m]) {
+					m = c
+				}
 			}
 		}
 		if !h[m].before(&e) {
@@ -107,7 +205,6 @@ func (q *eventQueue) pop() event {
 		i = m
 	}
 	h[i] = e
-	return top
 }
 
 // ticket names one request slot at one generation; a ticket whose generation is stale refers
@@ -117,34 +214,40 @@ type ticket struct {
 	gen uint32
 }
 
-// fifo is a growable ring buffer of tickets: the activator's and queue-proxy's wait queues.
-// Cancelled requests stay in it until they reach the front, where they are skipped; callers
-// keep exact counts apart.
-type fifo struct {
-	buf        []ticket
+// fifo is the activator's and queue-proxy's wait queues. Cancelled requests stay in it until
+// they reach the front, where they are skipped; callers keep exact counts apart.
+type fifo = ring[ticket]
+
+// ring is a growable FIFO ring buffer with a power-of-two capacity.
+type ring[T any] struct {
+	buf        []T
 	head, size int
 }
 
-func (f *fifo) push(t ticket) {
+func (f *ring[T]) push(t T) {
 	if f.size == len(f.buf) {
 		n := max(8, 2*len(f.buf))
-		buf := make([]ticket, n)
+		buf := make([]T, n)
 		for i := range f.size {
-			buf[i] = f.buf[(f.head+i)%len(f.buf)]
+			buf[i] = f.buf[(f.head+i)&(len(f.buf)-1)]
 		}
 		f.buf, f.head = buf, 0
 	}
-	f.buf[(f.head+f.size)%len(f.buf)] = t
+	f.buf[(f.head+f.size)&(len(f.buf)-1)] = t
 	f.size++
 }
 
-func (f *fifo) empty() bool { return f.size == 0 }
+func (f *ring[T]) empty() bool { return f.size == 0 }
 
-func (f *fifo) front() ticket { return f.buf[f.head] }
+func (f *ring[T]) front() T { return f.buf[f.head] }
 
-func (f *fifo) pop() ticket {
+func (f *ring[T]) frontPtr() *T { return &f.buf[f.head] }
+
+func (f *ring[T]) back() *T { return &f.buf[(f.head+f.size-1)&(len(f.buf)-1)] }
+
+func (f *ring[T]) pop() T {
 	t := f.buf[f.head]
-	f.head = (f.head + 1) % len(f.buf)
+	f.head = (f.head + 1) & (len(f.buf) - 1)
 	f.size--
 	return t
 }

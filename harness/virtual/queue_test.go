@@ -26,3 +26,57 @@ func TestEventQueue_TimeThenInsertionOrder(t *testing.T) {
 		}
 	}
 }
+
+// Lanes keep the order: events pushed on lanes (in or out of a lane's time order, which sends
+// them to the heap) and on the heap pop by time, then by push order.
+func TestEventQueue_LanesKeepTimeThenInsertionOrder(t *testing.T) {
+	var q eventQueue
+	r := rng.New(2).Stream("test")
+	now := time.Duration(0)
+	pushed := int32(0)
+	// Offsets from nanoseconds (many ties) to seconds.
+	scales := []time.Duration{1, time.Millisecond, 97 * time.Millisecond}
+	push := func() {
+		e := event{at: now + time.Duration(r.IntN(40))*scales[r.IntN(len(scales))], ref: pushed}
+		pushed++
+		if l := r.IntN(numLanes + 1); l < numLanes {
+			q.pushLane(l, e)
+			return
+		}
+		q.push(e)
+	}
+	for range 500 {
+		push()
+	}
+	prev := event{at: -1, ref: -1}
+	popped := 0
+	order := map[int32]int{} // ref → push order equals ref
+	for q.len() > 0 {
+		if p := q.peek(); p.at > now && pushed < 5000 && r.IntN(2) == 0 {
+			// An event due before the one peeked at, on another lane or the heap.
+			e := event{at: now, ref: pushed}
+			pushed++
+			if l := r.IntN(numLanes + 1); l < numLanes {
+				q.pushLane(l, e)
+			} else {
+				q.push(e)
+			}
+		}
+		e := q.pop()
+		popped++
+		if e.at < prev.at || (e.at == prev.at && e.ref < prev.ref) {
+			t.Fatalf("popped (%s, #%d) after (%s, #%d)", e.at, e.ref, prev.at, prev.ref)
+		}
+		order[e.ref]++
+		prev, now = e, e.at
+		if pushed < 5000 && r.IntN(4) != 0 {
+			push()
+			if r.IntN(2) == 0 {
+				push()
+			}
+		}
+	}
+	if popped != int(pushed) || len(order) != int(pushed) {
+		t.Fatalf("popped %d events (%d distinct) of %d pushed", popped, len(order), pushed)
+	}
+}

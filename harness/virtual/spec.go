@@ -81,6 +81,13 @@ type Timing struct {
 	// RouteReady is the last initial Revision Ready → every Route, Ingress and Service Ready:
 	// time zero, when the load starts.
 	RouteReady time.Duration
+	// PodStart is a Deployment's scale-up → its first new pod running, before the pod's own
+	// startup phases: the ReplicaSet's create, the pod runtime's watch and its status write.
+	// Negative is none.
+	PodStart time.Duration
+	// PodSpacing is the time between the pods of one scale-up: the ReplicaSet creates them one
+	// after another. Negative is none.
+	PodSpacing time.Duration
 	// CreateSpacing is the time between creating one initial Configuration (or Service) and
 	// the next: the live stack applies spec.services in order through one API server.
 	// Negative creates them all at once (capacity planning over many revisions).
@@ -93,7 +100,9 @@ type Timing struct {
 // Endpoints object, one more write for the SKS's public Endpoints, loopback HTTP hops of about
 // 0.1–0.2 ms (the queue-proxy hop benchmark), a ksvc Ready about 200 ms after its creation
 // with instant pods (p50 192 ms), and Services of one scenario created about 200 ms apart (a
-// live scale-from-zero run's PodAutoscalers).
+// live scale-from-zero run's PodAutoscalers). A scale-up's pods run 45–130 ms after the
+// decision in live catalog runs (load-test, burst-to-panic) with an instant pod model, about
+// 25 ms apart: PodStart 50 ms after the reconcile, PodSpacing 25 ms.
 var DefaultTiming = Timing{
 	Reconcile:       20 * time.Millisecond,
 	Endpoints:       50 * time.Millisecond,
@@ -105,6 +114,8 @@ var DefaultTiming = Timing{
 	ConditionPoll:   100 * time.Millisecond,
 	RouteReady:      150 * time.Millisecond,
 	CreateSpacing:   200 * time.Millisecond,
+	PodStart:        50 * time.Millisecond,
+	PodSpacing:      25 * time.Millisecond,
 }
 
 func (t Timing) withDefaults() Timing {
@@ -124,6 +135,9 @@ func (t Timing) withDefaults() Timing {
 	set(&t.ConditionPoll, d.ConditionPoll)
 	set(&t.RouteReady, d.RouteReady)
 	set(&t.CreateSpacing, d.CreateSpacing)
+	set(&t.PodStart, d.PodStart)
+	set(&t.PodSpacing, d.PodSpacing)
+	t.PodStart, t.PodSpacing = max(t.PodStart, 0), max(t.PodSpacing, 0)
 	return t
 }
 

@@ -6,12 +6,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/servingsim/servingsim/stack/activator"
 	autoscalingv1alpha1 "github.com/servingsim/servingsim/stack/apis/autoscaling/v1alpha1"
 	"github.com/servingsim/servingsim/stack/app"
 	"github.com/servingsim/servingsim/stack/autoscaler"
 	"github.com/servingsim/servingsim/stack/podruntime"
-	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/rng"
 )
 
@@ -150,7 +148,7 @@ func (r *revision) clientOut(now time.Duration) {
 
 func (r *revision) integrate(now time.Duration) {
 	if now > r.areaSince {
-		r.area += float64(r.inflight) * (now - r.areaSince).Seconds()
+		r.area += float64(r.inflight) * seconds(now-r.areaSince)
 		r.areaSince = now
 	}
 }
@@ -190,8 +188,9 @@ type pod struct {
 	// Endpoint view memberships.
 	inPrivate, inActivator, inGateway bool
 
-	// Queue-proxy: stats (nil until running), the last complete 1s stat, breaker state.
-	stats     *queueproxy.Stats
+	// Queue-proxy: stats (from running), the last complete 1s stat, breaker state.
+	stats     podStats // valid while hasStats
+	hasStats  bool
 	lastStat  autoscaler.Stat
 	qpIn      int // requests inside the queue-proxy (queued or proxied)
 	qpActive  int // requests past the breaker
@@ -244,11 +243,14 @@ func removeByIP(view []*pod, p *pod) []*pod {
 	return slices.Delete(view, i, i+1)
 }
 
-// activatorState is one activator instance: its address and its concurrency reporter.
+// activatorState is one activator instance: its address and its concurrency reporter's
+// revisions (the throttles whose stats it holds, see stats.go).
 type activatorState struct {
-	id       int
-	ip       string
-	reporter *activator.ConcurrencyReporter
+	id        int
+	ip        string
+	name      string
+	tracked   []*throttle
+	reportBuf []keyedStat
 }
 
 // throttle is one revision's throttler in one activator (§4): the revision breaker's capacity
@@ -270,6 +272,7 @@ type throttle struct {
 	count    int
 	rrNext   int
 	rnd      *rng.Stream // random choice of 2
+	stats    activatorStats
 }
 
 // tracker is one pod as one activator's throttler sees it.
