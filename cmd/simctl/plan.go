@@ -58,15 +58,19 @@ annotations autoscaling.knative.dev/<knob> (stable-window: /window) on every ini
 
 --trace replaces the scenario's workload with a recorded trace sent to its first stream's
 target: azure2019 (per-minute invocation counts; --within picks how arrivals spread in a minute:
-poisson, uniform or equidistant), azure2021 (per-invocation records) or vegeta (results, gob).
---function keeps one function (azure2019 HashFunction, azure2021 func or app, vegeta attack).
+poisson, uniform or equidistant), azure2021 (per-invocation records), vegeta (results, gob; a
+run directory's results.bin) or servingsim (a live run's recording.jsonl.gz: its requests' send
+times). --function keeps one function (azure2019 HashFunction, azure2021 func or app, vegeta
+attack, servingsim stream or target Service).
 
 It writes plan.csv and plan.svg (pods and p95 latency against the first swept knob) in --out
 (default out/plan-<scenario>). The same seed gives the same output.`,
 		Example: `  simctl plan --scenario burst-to-panic --set target=5,10,20
   simctl plan --scenario scale-to-zero --set scale-to-zero-grace-period=10s,30s,60s --set min-scale=0,1
   simctl plan --scenario burst-to-panic --trace scenarios/traces/azure2019-synthetic.csv \
-      --trace-format azure2019 --function 7b9d4e11 --minutes 60 --set target=10,50,100 --out /tmp/plan`,
+      --trace-format azure2019 --function 7b9d4e11 --minutes 60 --set target=10,50,100 --out /tmp/plan
+  simctl plan --scenario burst-to-panic --trace out/burst-to-panic/recording.jsonl.gz \
+      --trace-format servingsim --set target=5,10,20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -77,7 +81,7 @@ It writes plan.csv and plan.svg (pods and p95 latency against the first swept kn
 	fl := cmd.Flags()
 	fl.StringVar(&f.scenario, "scenario", "", "scenario file or catalog name (required)")
 	fl.StringVar(&f.trace, "trace", "", "trace file replacing the scenario's workload")
-	fl.StringVar(&f.traceFormat, "trace-format", string(virtual.TraceAzure2019), "trace layout: azure2019, azure2021 or vegeta")
+	fl.StringVar(&f.traceFormat, "trace-format", string(virtual.TraceAzure2019), "trace layout: azure2019, azure2021, vegeta or servingsim")
 	fl.StringVar(&f.function, "function", "", "keep only this function's requests (default: all)")
 	fl.StringVar(&f.within, "within", string(virtual.WithinPoisson), "azure2019 arrivals within a minute: poisson, uniform or equidistant")
 	fl.IntVar(&f.minutes, "minutes", 0, "use only the trace's first N minutes (0: all)")

@@ -14,6 +14,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/servingsim/servingsim/scenarios/recording"
 	"github.com/servingsim/servingsim/stack/rng"
 )
 
@@ -31,10 +32,13 @@ const (
 	// TraceVegeta is vegeta's results (gob, as `vegeta attack` writes them): arrivals are the
 	// results' timestamps.
 	TraceVegeta TraceFormat = "vegeta"
+	// TraceServingsim is the recording a live servingsim run writes (recording.jsonl.gz, see
+	// docs/recording-format.md): arrivals are its request records' send times.
+	TraceServingsim TraceFormat = "servingsim"
 )
 
 // TraceFormats lists the layouts, for help texts.
-var TraceFormats = []TraceFormat{TraceAzure2019, TraceAzure2021, TraceVegeta}
+var TraceFormats = []TraceFormat{TraceAzure2019, TraceAzure2021, TraceVegeta, TraceServingsim}
 
 // WithinMinute is how per-minute counts become arrival times inside their minute.
 type WithinMinute string
@@ -54,7 +58,8 @@ const (
 type TraceOptions struct {
 	Format TraceFormat
 	// Function keeps only one function's requests: the HashFunction (azure2019), the func or
-	// app (azure2021), or the attack name (vegeta). Empty keeps every request.
+	// app (azure2021), the attack name (vegeta), or the stream or target Service (servingsim).
+	// Empty keeps every request.
 	Function string
 	// Within is the within-minute process for azure2019. Default WithinPoisson.
 	Within WithinMinute
@@ -88,6 +93,8 @@ func ReadTrace(r io.Reader, name string, opts TraceOptions) ([]time.Duration, er
 		arrivals, err = readAzure2021(r, name, opts)
 	case TraceVegeta:
 		arrivals, err = readVegeta(r, name, opts)
+	case TraceServingsim:
+		arrivals, err = readServingsim(r, name, opts)
 	default:
 		return nil, fmt.Errorf("%s: unknown trace format %q (want one of %v)", name, opts.Format, TraceFormats)
 	}
@@ -300,6 +307,41 @@ func readVegeta(r io.Reader, name string, opts TraceOptions) ([]time.Duration, e
 			continue
 		}
 		out = append(out, res.Timestamp.Sub(first))
+	}
+	return out, nil
+}
+
+// readServingsim takes the request records of a live run's recording, as offsets from its first
+// request (any stream's, so several streams keep their relative timing).
+func readServingsim(r io.Reader, name string, opts TraceOptions) ([]time.Duration, error) {
+	rec, err := recording.NewReader(r, name)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out   []time.Duration
+		first = time.Duration(-1)
+	)
+	for {
+		record, err := rec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		q := record.Request
+		if record.Kind != recording.KindRequest || q == nil {
+			continue
+		}
+		at := time.Duration(record.T)
+		if first < 0 {
+			first = at // request records are written in time order
+		}
+		if opts.Function != "" && q.Stream != opts.Function && q.Target != opts.Function {
+			continue
+		}
+		out = append(out, at-first)
 	}
 	return out, nil
 }

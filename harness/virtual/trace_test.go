@@ -8,6 +8,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/servingsim/servingsim/scenarios/recording"
 )
 
 const (
@@ -180,5 +182,58 @@ func TestReadTrace_MalformedInputNamesFileLineColumn(t *testing.T) {
 	if _, err := ReadTrace(strings.NewReader("app,func,end_timestamp,duration\na,f,1,0\n"), "t.csv",
 		TraceOptions{Format: TraceAzure2021, Function: "nope"}); err == nil || !strings.Contains(err.Error(), `function "nope"`) {
 		t.Errorf("unknown function: error %v", err)
+	}
+}
+
+// TestReadTrace_ServingsimRecording: a live run's recording imports as its request send times,
+// per stream or target, from the first request; a recording of another format is refused.
+func TestReadTrace_ServingsimRecording(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := recording.NewWriter(&buf, recording.Header{Format: recording.FormatVersion,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Mode: "live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []recording.Record{
+		{T: recording.Offset(time.Second), Kind: recording.KindPod, Pod: &recording.PodEvent{Name: "p", Event: recording.PodCreated}},
+		{T: recording.Offset(1500 * time.Millisecond), Kind: recording.KindRequest, Request: &recording.Request{Stream: "main", Target: "hello", Code: 200}},
+		{T: recording.Offset(1750 * time.Millisecond), Kind: recording.KindRequest, Request: &recording.Request{Stream: "side", Target: "other", Code: 200}},
+		{T: recording.Offset(2500 * time.Millisecond), Kind: recording.KindRequest, Request: &recording.Request{Stream: "main", Target: "hello", Code: 503}},
+	} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, tc := range []struct {
+		function string
+		want     []time.Duration
+	}{
+		{"", []time.Duration{0, 250 * time.Millisecond, time.Second}},
+		{"main", []time.Duration{0, time.Second}},
+		{"other", []time.Duration{250 * time.Millisecond}},
+	} {
+		got, err := ReadTrace(bytes.NewReader(data), "rec.jsonl.gz", TraceOptions{Format: TraceServingsim, Function: tc.function})
+		if err != nil {
+			t.Fatalf("function %q: %v", tc.function, err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("function %q: arrivals %v, want %v", tc.function, got, tc.want)
+		}
+	}
+	if _, err := ReadTrace(strings.NewReader(`{"format":"other/v9"}`+"\n"), "x.jsonl", TraceOptions{Format: TraceServingsim}); err == nil ||
+		!strings.Contains(err.Error(), "x.jsonl:1") {
+		t.Errorf("foreign format: error %v, want one naming x.jsonl:1", err)
+	}
+	// The kept live recording imports too: every request of its one stream.
+	got, err := LoadTrace("../../scenarios/recordings/burst-to-panic.jsonl.gz", TraceOptions{Format: TraceServingsim, Function: "bursty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1880 || got[0] != 0 || !slices.IsSorted(got) {
+		t.Errorf("burst-to-panic recording: %d arrivals starting %v, want 1880 sorted from 0", len(got), got[:min(len(got), 1)])
 	}
 }
