@@ -4,10 +4,12 @@ package podruntime
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -236,10 +238,14 @@ func (r *endpointsReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err := r.rt.client.List(ctx, pods, client.InNamespace(svc.Namespace), client.MatchingLabels(svc.Spec.Selector)); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.syncEndpoints(ctx, svc, pods.Items); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.syncSlices(ctx, svc.Namespace, svc.Name, svc, desiredSlices(svc, pods.Items))
+	// The two controllers are independent in Kubernetes: write Endpoints and EndpointSlices at
+	// once, so a pod change behind this reconcile waits for one round trip, not two.
+	var wg sync.WaitGroup
+	var epErr error
+	wg.Go(func() { epErr = r.syncEndpoints(ctx, svc, pods.Items) })
+	sliceErr := r.syncSlices(ctx, svc.Namespace, svc.Name, svc, desiredSlices(svc, pods.Items))
+	wg.Wait()
+	return ctrl.Result{}, errors.Join(epErr, sliceErr)
 }
 
 // endpointAddress is a pod's address entry.
