@@ -69,7 +69,8 @@ func TestCrossValidation_LiveAndVirtualAgree(t *testing.T) {
 				t.Fatalf("virtual run (seed %d): %v", crossValidationSeed, err)
 			}
 			// A live run on a machine other jobs load can be slowed as a whole (a pod's start
-			// taking twice its model); one more live run tells that from a model that is off.
+			// taking twice its model, a cold start's control-plane chain 1.5s in one run and
+			// 2.7s in the next); more live runs tell that from a model that is off.
 			var d crossDeviation
 			for attempt := 1; attempt <= crossLiveAttempts; attempt++ {
 				live, err := Run(ctx, s, RunOptions{Mode: ModeLive, Seed: crossValidationSeed})
@@ -91,7 +92,7 @@ func TestCrossValidation_LiveAndVirtualAgree(t *testing.T) {
 }
 
 // crossLiveAttempts is how many live runs a scenario gets to agree with its virtual run.
-const crossLiveAttempts = 2
+const crossLiveAttempts = 3
 
 // writeCrossRuns writes both runs under CrossValidationOutEnv, if set.
 func writeCrossRuns(t *testing.T, name string, attempt int, live, virtual *reports.Run) {

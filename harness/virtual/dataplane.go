@@ -61,7 +61,7 @@ func (e *engine) startPhase(s *streamState, k int) {
 // pace schedules phase k's next send, or retires its schedule.
 func (e *engine) pace(s *streamState, k int) {
 	if off, ok := s.scheds[k].next(); ok {
-		e.schedule(s.phaseStart[k]+off, evArrival, s.id, int32(k), 0)
+		e.scheduleHeap(s.phaseStart[k]+off, evArrival, s.id, int32(k), 0)
 		return
 	}
 	s.scheds[k] = nil
@@ -113,7 +113,7 @@ func (e *engine) send(s *streamState, client int32) {
 	s.seq++
 	e.outstanding++
 	e.res.Sent++
-	e.clientDeadlines().q.push(deadline{ticket{id: id, gen: gen}, e.now + e.spec.ClientTimeout})
+	e.pushDeadline(e.clientDeadlines(), deadline{ticket{id: id, gen: gen}, e.now + e.spec.ClientTimeout})
 
 	rev := s.route.choose(s.spec.Tag, e.gateway)
 	if rev == nil {
@@ -128,7 +128,7 @@ func (e *engine) send(s *streamState, client int32) {
 		rev.sum.ColdStarts++
 	}
 	if t := rev.spec.Timeout; t > 0 && t < e.spec.ClientTimeout {
-		e.deadlineQueue(t, http.StatusGatewayTimeout).q.push(deadline{ticket{id: id, gen: gen}, e.now + t})
+		e.pushDeadline(e.deadlineQueue(t, http.StatusGatewayTimeout), deadline{ticket{id: id, gen: gen}, e.now + t})
 	}
 	if rev.proxied {
 		a := rev.subset[0]
@@ -136,7 +136,7 @@ func (e *engine) send(s *streamState, client int32) {
 			a = rev.subset[e.gateway.IntN(len(rev.subset))]
 		}
 		r.act, r.proxied = a, true
-		e.schedule(e.now+e.timing.GatewayHop, evActivatorIn, id, 0, gen)
+		e.scheduleLane(laneGateway, evActivatorIn, id, 0, gen)
 		return
 	}
 	view := rev.gatewayView
@@ -145,7 +145,7 @@ func (e *engine) send(s *streamState, client int32) {
 		p = view[e.gateway.IntN(len(view))]
 	}
 	r.pod = p
-	e.schedule(e.now+e.timing.GatewayHop, evQueueProxyIn, id, 0, gen)
+	e.scheduleLane(laneGateway, evQueueProxyIn, id, 0, gen)
 }
 
 func (e *engine) clientDeadlines() *deadlineQueue {
@@ -244,7 +244,7 @@ func (e *engine) admit(th *throttle, id int32, r *request) bool {
 	th.inFlight++
 	tr.inFlight++
 	r.track, r.pod = tr, tr.pod
-	e.schedule(e.now+e.timing.ActivatorHop, evQueueProxyIn, id, 0, r.gen)
+	e.scheduleLane(laneActivator, evQueueProxyIn, id, 0, r.gen)
 	return true
 }
 
@@ -312,7 +312,7 @@ func (e *engine) queueProxyIn(id int32) {
 	if p.phase == podTerminating {
 		p.lastTouch = e.now // a request restarts the drain's quiet period
 	}
-	p.stats.in(e.now, r.proxied)
+	p.stats.In(e.now, r.proxied)
 	r.qpCounted = true
 	p.qpIn++
 	if cc := p.rev.spec.ContainerConcurrency; cc > 0 && p.qpActive >= cc {
@@ -369,7 +369,7 @@ func (e *engine) serve(id int32) {
 	case p.app.ServiceTime != nil:
 		d = p.app.ServiceTime.Draw(p.serviceStream())
 	}
-	e.schedule(e.now+e.timing.QueueProxyHop+d, evServiceDone, id, 0, r.gen)
+	e.scheduleHeap(e.now+e.timing.QueueProxyHop+d, evServiceDone, id, 0, r.gen)
 }
 
 func (e *engine) serviceDone(id int32) {
@@ -414,7 +414,7 @@ func (e *engine) finishWith(id int32, code uint16, msg string) {
 			p.qpQueued--
 		}
 		if r.qpCounted {
-			p.stats.out(now, r.proxied)
+			p.stats.Out(now, r.proxied)
 			p.qpIn--
 			if p.phase == podTerminating && p.qpIn == 0 {
 				e.schedule(now, evPodDrain, int32(p.id), 0, p.generation)

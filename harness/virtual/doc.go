@@ -12,10 +12,10 @@
 //   - activator (§4): the per-revision throttler with Knative's capacity (CC × assigned pods,
 //     unlimited for CC 0), pod-to-activator assignment (activator.AssignPods,
 //     ActivatorPosition), policies (activator.PolicyFor: random choice of 2, first available,
-//     round robin), the 10,000-deep queue and the ConcurrencyReporter with its immediate
-//     first-request stat (stats.go: a lock-free mirror, held bit-identical to it by a test);
-//   - queue-proxy (§5): queueproxy.Stats (mirrored the same way), the breaker (CC in flight,
-//     10×CC queued, 503 beyond), the drain's quiet period;
+//     round robin), the 10,000-deep queue and the ConcurrencyReporter's arithmetic with its
+//     immediate first-request stat (activator.RevisionStats, the core the live reporter locks);
+//   - queue-proxy (§5): queueproxy.StatsCore (the core of the live queueproxy.Stats), the
+//     breaker (CC in flight, 10×CC queued, 503 beyond), the drain's quiet period;
 //   - app: stack/app's Config (parsed from annotations and env by the scenarios package), its
 //     service-time samplers, ?sleep= and its jitter, error rate, concurrency limit and overflow,
 //     with stack/app's stream names;
@@ -60,8 +60,9 @@
 //   - Client timeouts cancel a request everywhere at once; a revision timeout shorter than the
 //     client's answers 504 counted from the send. Idle and response-start timeouts are not
 //     modelled.
-//   - failPod makes the pod not-ready and restarts its container after the plan's container
-//     start plus startup; requests in its app finish normally. Crash and never-ready faults
+//   - failPod makes the pod not-ready and restarts its container after the plan's restart
+//     delay (podruntime Plan.Restart: the restart-delay annotation, by default the container
+//     start, as live) plus startup; requests in its app finish normally. Crash and never-ready faults
 //     keep a pod running but never Ready; unschedulable and image-pull faults keep it pending.
 //   - A terminating pod whose grace period ends with requests in flight is removed; those
 //     requests still finish.

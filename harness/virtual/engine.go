@@ -46,7 +46,10 @@ type engine struct {
 	now       time.Duration
 	q         eventQueue
 	laneDelay [numLanes]time.Duration // each lane's delay after now
-	started   bool
+	// deadlineFloor is at most the due time of every deadline queue's front: no deadline is
+	// due before it, so the run loop looks at the queues only from then on.
+	deadlineFloor time.Duration
+	started       bool
 	// zeroPending: every initial object is Ready and time zero is scheduled.
 	zeroPending bool
 	t0          time.Duration
@@ -162,6 +165,17 @@ func (e *engine) schedule(at time.Duration, kind eventKind, ref, aux int32, gen 
 	e.q.push(ev)
 }
 
+// scheduleLane queues an event a lane's fixed delay after now on that lane, and
+// scheduleHeap one at a drawn delay on a heap: the hot paths' schedule, without the search
+// for a lane.
+func (e *engine) scheduleLane(lane int, kind eventKind, ref, aux int32, gen uint32) {
+	e.q.pushLane(lane, event{at: e.now + e.laneDelay[lane], kind: kind, ref: ref, aux: aux, gen: gen})
+}
+
+func (e *engine) scheduleHeap(at time.Duration, kind eventKind, ref, aux int32, gen uint32) {
+	e.q.push(event{at: at, kind: kind, ref: ref, aux: aux, gen: gen})
+}
+
 func (e *engine) run(ctx context.Context) (*Result, error) {
 	// The live stack creates the objects of spec.services one after another: configuration k
 	// (and its first revision) comes CreateSpacing after configuration k-1.
@@ -190,10 +204,12 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 			break
 		}
 		next := e.q.peek().at
-		if dq := e.dueDeadline(next); dq != nil {
-			e.expire(dq)
-			processed++
-			continue
+		if next >= e.deadlineFloor {
+			if dq := e.dueDeadline(next); dq != nil {
+				e.expire(dq)
+				processed++
+				continue
+			}
 		}
 		if e.started && next > e.end && e.quiescent() {
 			break
@@ -219,10 +235,12 @@ func (e *engine) run(ctx context.Context) (*Result, error) {
 func (e *engine) dueDeadline(next time.Duration) *deadlineQueue {
 	var best *deadlineQueue
 	var bestAt time.Duration
+	e.deadlineFloor = math.MaxInt64
 	for i := range e.deadlines {
 		dq := &e.deadlines[i]
 		for !dq.q.empty() {
 			d := dq.q.frontPtr()
+			e.deadlineFloor = min(e.deadlineFloor, d.due)
 			if d.due > next {
 				break
 			}
@@ -235,7 +253,16 @@ func (e *engine) dueDeadline(next time.Duration) *deadlineQueue {
 			dq.q.pop()
 		}
 	}
+	if best != nil {
+		e.deadlineFloor = math.MinInt64 // expire pops it: look again
+	}
 	return best
+}
+
+// pushDeadline queues a request's deadline on dq.
+func (e *engine) pushDeadline(dq *deadlineQueue, d deadline) {
+	dq.q.push(d)
+	e.deadlineFloor = min(e.deadlineFloor, d.due)
 }
 
 func (e *engine) expire(dq *deadlineQueue) {
@@ -393,7 +420,7 @@ func (e *engine) second(n int64) {
 	for _, rev := range e.revisions {
 		for _, p := range rev.pods {
 			if p.hasStats {
-				st := p.stats.report(e.now)
+				st := p.stats.Report(e.now)
 				p.lastStat.PodName = p.name
 				p.lastStat.AverageConcurrency = st.AverageConcurrency
 				p.lastStat.AverageProxiedConcurrency = st.AverageProxiedConcurrency

@@ -2,6 +2,7 @@ package virtual
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"reflect"
@@ -395,6 +396,45 @@ func TestScaleToZero_KnativeDefaults_StableWindowThenGrace_Section3_5_4(t *testi
 				if final := res.Samples[len(res.Samples)-1]; final.ReadyPods != 0 || final.ActualPods != 0 || final.DesiredPods != 0 {
 					t.Errorf("seed %d: at the end ready/actual/desired = %d/%d/%d, want 0/0/0", seed, final.ReadyPods, final.ActualPods, final.DesiredPods)
 				}
+			}
+		})
+	}
+}
+
+// A failed user container runs again after the pod plan's restart delay (the restart-delay
+// annotation), not its container-start delay, then starts up and is Ready again, as the live
+// kubelet does (podruntime Plan.Restart).
+func TestFailPod_RestartsAfterPlanRestartDelay(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		anns    []string
+		readyIn time.Duration // from the exit to Ready again: restart delay + 1s startup
+	}{
+		{"restart-delay annotation", []string{podruntime.RestartDelayAnnotation, "7s"}, 8 * time.Second},
+		{"default: the container-start delay", nil, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			anns := annos(append([]string{serving.MinScaleAnnotationKey, "1", podruntime.ContainerStartDelayAnnotation, "2s"}, tc.anns...)...)
+			spec := service{startup: time.Second, annotations: anns}.spec(t, nil, Constant{Rate: 2, Duration: 30 * time.Second})
+			const failAt = 5 * time.Second
+			spec.Actions = []Action{{Name: "fail", At: failAt, Do: func(c *Control) error {
+				if n, err := c.FailPods("svc-00001", 1, 1); n != 1 || err != nil {
+					return fmt.Errorf("FailPods = %d, %w; want 1 pod", n, err)
+				}
+				return nil
+			}}}
+			res := run(t, spec)
+			var exited, readyAgain time.Duration = -1, -1
+			for _, ev := range res.Events {
+				switch {
+				case ev.Kind == EventPod && strings.Contains(ev.Message, "exited"):
+					exited = ev.Time
+				case ev.Kind == EventPod && strings.HasPrefix(ev.Message, "ready") && exited >= 0 && readyAgain < 0:
+					readyAgain = ev.Time
+				}
+			}
+			if exited != failAt || readyAgain-exited != tc.readyIn {
+				t.Errorf("container exited at %s, ready again at %s; want exit at %s, ready %s later", exited, readyAgain, failAt, tc.readyIn)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/servingsim/servingsim/stack/activator"
 	"github.com/servingsim/servingsim/stack/podruntime"
+	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/reconciler/serverlessservice/resources"
 )
 
@@ -128,7 +129,7 @@ func (e *engine) podRunning(p *pod) {
 		return
 	}
 	p.phase, p.started = podRunning, e.now
-	p.stats, p.hasStats = newPodStats(e.now), true
+	p.stats, p.hasStats = queueproxy.NewStatsCore(e.now), true
 	e.toReady(p)
 }
 
@@ -277,7 +278,8 @@ func (e *engine) gone(p *pod) {
 }
 
 // failPod crashes p's user container: the pod goes not-ready and the kubelet restarts the
-// container, which then starts up again.
+// container after the plan's restart delay (podruntime Plan.Restart, as the live kubelet),
+// which then starts up again.
 func (e *engine) failPod(p *pod, exitCode int) {
 	if !p.running() || p.phase == podTerminating {
 		return
@@ -286,7 +288,7 @@ func (e *engine) failPod(p *pod, exitCode int) {
 	p.phase = podRunning
 	p.generation++
 	e.event(EventPod, p.name, "user container exited with code %d; restarting", exitCode)
-	e.schedule(e.now+p.plan.ContainerStart, evPodRestart, int32(p.id), 0, p.generation)
+	e.schedule(e.now+p.plan.Restart, evPodRestart, int32(p.id), 0, p.generation)
 }
 
 func (e *engine) podRestart(p *pod) {

@@ -1,6 +1,9 @@
 package virtual
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // eventKind says what an event does when it fires.
 type eventKind uint8
@@ -41,31 +44,42 @@ type event struct {
 	kind eventKind
 }
 
-func (a *event) before(b *event) bool {
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
+// before orders events by (at, seq).
+func (a *event) before(b *event) bool { return lessBit(a, b) != 0 }
+
+// lessBit is 1 when a is before b, else 0, without a branch: the borrow out of the 128-bit
+// subtraction (at, seq) − (b.at, b.seq), with at offset to unsigned order. A heap's
+// comparisons are a coin toss to the branch predictor; sift-down adds the bit to an index
+// instead of branching on it.
+func lessBit(a, b *event) int {
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.at)^signBit, uint64(b.at)^signBit, borrow)
+	return int(borrow)
 }
 
+// signBit maps int64 order onto uint64 order.
+const signBit = 1 << 63
+
 // eventQueue orders events by (time, insertion order): events due at the same instant fire in
-// the order they were scheduled, which makes every run deterministic. Most events sit in a
-// 4-ary min-heap (four children per node halve a binary heap's depth). Events scheduled a fixed
+// the order they were scheduled, which makes every run deterministic. Events scheduled a fixed
 // delay after now (a hop, a 1s tick, a reconcile) arrive in time order, so each such delay has
-// a lane, a FIFO that costs O(1) per event; pop takes the earliest of the heap's top and the
-// lanes' fronts. The queue is the engine's hot path.
+// a lane, a FIFO that costs O(1) per event. The others sit in 4-ary min-heaps (four children
+// per node halve a binary heap's depth), one per class of event, so the per-request ones
+// (arrivals, service completions) are not sifted through the timers of every revision (a
+// requeued reconcile each). pop takes the earliest of the heaps' tops and the lanes' fronts;
+// where an event waits never changes the order. The queue is the engine's hot path.
 type eventQueue struct {
-	heap  []event
+	heaps [numHeaps][]event
 	seq   uint64
 	n     int
 	lanes [numLanes]ring[event]
-	// peeked is one more than where peek found the next event; 0 when unknown (a push may
-	// have changed it).
+	// peeked is one more than where peek found the next event (a lane's index, or numLanes
+	// plus a heap's); 0 when unknown (a push may have changed it).
 	peeked int
 }
 
 // Lanes: one per fixed delay after now. A push that would break a lane's time order (a caller
-// scheduling at another offset) goes to the heap instead, so lanes never change the order.
+// scheduling at another offset) goes to a heap instead, so lanes never change the order.
 const (
 	laneGateway   = iota // now + Timing.GatewayHop
 	laneActivator        // now + Timing.ActivatorHop
@@ -74,6 +88,24 @@ const (
 	numLanes
 )
 
+// Heaps: one per class of event at a varying delay.
+const (
+	heapArrivals = iota // evArrival, evClientSend: one per stream or client
+	heapService         // evServiceDone: one per request in an app
+	heapOther           // timers: requeued reconciles, pod lifecycle, actions
+	numHeaps
+)
+
+func heapOf(k eventKind) int {
+	switch k {
+	case evArrival, evClientSend:
+		return heapArrivals
+	case evServiceDone:
+		return heapService
+	}
+	return heapOther
+}
+
 func (q *eventQueue) len() int { return q.n }
 
 func (q *eventQueue) push(e event) {
@@ -81,7 +113,7 @@ func (q *eventQueue) push(e event) {
 	q.seq++
 	e.seq = q.seq
 	q.n++
-	q.pushHeap(e)
+	q.pushHeap(heapOf(e.kind), e)
 }
 
 // pushLane queues e, due a lane's fixed delay after now, on that lane.
@@ -98,9 +130,9 @@ func (q *eventQueue) pushLane(lane int, e event) {
 	l.push(e)
 }
 
-func (q *eventQueue) pushHeap(e event) {
-	q.heap = append(q.heap, e)
-	h := q.heap
+func (q *eventQueue) pushHeap(k int, e event) {
+	q.heaps[k] = append(q.heaps[k], e)
+	h := q.heaps[k]
 	i := len(h) - 1
 	for i > 0 {
 		parent := (i - 1) / 4
@@ -113,13 +145,15 @@ func (q *eventQueue) pushHeap(e event) {
 	h[i] = e
 }
 
-// source is where the next event is: a lane's index, or numLanes for the heap. The queue must
+// source is where the next event is: a lane's index, or numLanes plus a heap's. The queue must
 // not be empty.
 func (q *eventQueue) source() int {
-	src := numLanes
+	src := -1
 	var best *event
-	if len(q.heap) > 0 {
-		best = &q.heap[0]
+	for i := range q.heaps {
+		if h := q.heaps[i]; len(h) > 0 && (best == nil || h[0].before(best)) {
+			best, src = &h[0], numLanes+i
+		}
 	}
 	for i := range q.lanes {
 		l := &q.lanes[i]
@@ -140,7 +174,7 @@ func (q *eventQueue) peek() *event {
 	if src < numLanes {
 		return q.lanes[src].frontPtr()
 	}
-	return &q.heap[0]
+	return &q.heaps[src-numLanes][0]
 }
 
 func (q *eventQueue) pop() event {
@@ -153,58 +187,57 @@ func (q *eventQueue) pop() event {
 	if src < numLanes {
 		return q.lanes[src].pop()
 	}
-	return q.popHeap()
+	return q.popHeap(src - numLanes)
 }
 
-func (q *eventQueue) popHeap() event {
-	h := q.heap
+func (q *eventQueue) popHeap(k int) event {
+	h := q.heaps[k]
 	top := h[0]
 	last := len(h) - 1
 	e := h[last]
-	q.heap = h[:last]
+	h = h[:last]
+	q.heaps[k] = h
 	if last > 0 {
-		q.siftDown(0, e)
+		siftDown(h, e)
 	}
 	return top
 }
 
-// siftDown places e at the hole i or below it.
-func (q *eventQueue) siftDown(i int, e event) {
-	h := q.heap
-	n := len(h)
+// siftDown refills the hole at the root of h with e, bottom-up (Floyd): the hole sinks along
+// the lesser children to a leaf, then e rises from there. e is the heap's last element, late
+// as a rule, so it rises little, and the way down needs no comparison with it.
+func siftDown(h []event, e event) {
+	i, n := 0, len(h)
 	for {
 		first := 4*i + 1
-		if first >= n {
-			break
-		}
 		m := first
-		if first+3 < n {
-			// Four children: two pairs, then their winners.
-			a, b := first, first+2
-			if h[first+1].before(&h[first]) {
-				a = first + 1
-			}
-			if h[first+3].before(&h[first+2]) {
-				b = first + 3
-			}
-			m = a
-			if h[b].before(&h[a]) {
-				m = b
-			}
-		} else {
+		switch {
+		case first+3 < n:
+			// Four children: two pairs, then their winners, by index arithmetic.
+			a := first + lessBit(&h[first+1], &h[first])
+			b := first + 2 + lessBit(&h[first+3], &h[first+2])
+			m = a + (b-a)*lessBit(&h[b], &h[a])
+		case first < n:
 			for c := first + 1; c < n; c++ {
 				if h[c].before(&h[m]) {
 					m = c
 				}
 			}
-		}
-		if !h[m].before(&e) {
-			break
+		default:
+			for i > 0 {
+				parent := (i - 1) / 4
+				if !e.before(&h[parent]) {
+					break
+				}
+				h[i] = h[parent]
+				i = parent
+			}
+			h[i] = e
+			return
 		}
 		h[i] = h[m]
 		i = m
 	}
-	h[i] = e
 }
 
 // ticket names one request slot at one generation; a ticket whose generation is stale refers

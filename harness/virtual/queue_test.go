@@ -7,12 +7,15 @@ import (
 	"github.com/servingsim/servingsim/stack/rng"
 )
 
+// kinds are events of each heap.
+var kinds = []eventKind{evArrival, evClientSend, evServiceDone, evReconcile, evPodReady}
+
 // The queue pops events in time order and, at equal times, in the order they were pushed.
 func TestEventQueue_TimeThenInsertionOrder(t *testing.T) {
 	var q eventQueue
 	r := rng.New(1).Stream("test")
 	for i := range 2000 {
-		q.push(event{at: time.Duration(r.IntN(50)), ref: int32(i)})
+		q.push(event{at: time.Duration(r.IntN(50)), ref: int32(i), kind: kinds[r.IntN(len(kinds))]})
 	}
 	prev := event{at: -1}
 	for q.len() > 0 {
@@ -22,13 +25,13 @@ func TestEventQueue_TimeThenInsertionOrder(t *testing.T) {
 		}
 		prev = e
 		if r.IntN(3) == 0 { // interleave pushes with pops, never in the past
-			q.push(event{at: e.at + time.Duration(r.IntN(5)), ref: 1 << 20})
+			q.push(event{at: e.at + time.Duration(r.IntN(5)), ref: 1 << 20, kind: kinds[r.IntN(len(kinds))]})
 		}
 	}
 }
 
 // Lanes keep the order: events pushed on lanes (in or out of a lane's time order, which sends
-// them to the heap) and on the heap pop by time, then by push order.
+// them to a heap) and on the heaps pop by time, then by push order.
 func TestEventQueue_LanesKeepTimeThenInsertionOrder(t *testing.T) {
 	var q eventQueue
 	r := rng.New(2).Stream("test")
@@ -37,7 +40,7 @@ func TestEventQueue_LanesKeepTimeThenInsertionOrder(t *testing.T) {
 	// Offsets from nanoseconds (many ties) to seconds.
 	scales := []time.Duration{1, time.Millisecond, 97 * time.Millisecond}
 	push := func() {
-		e := event{at: now + time.Duration(r.IntN(40))*scales[r.IntN(len(scales))], ref: pushed}
+		e := event{at: now + time.Duration(r.IntN(40))*scales[r.IntN(len(scales))], ref: pushed, kind: kinds[r.IntN(len(kinds))]}
 		pushed++
 		if l := r.IntN(numLanes + 1); l < numLanes {
 			q.pushLane(l, e)
@@ -53,8 +56,8 @@ func TestEventQueue_LanesKeepTimeThenInsertionOrder(t *testing.T) {
 	order := map[int32]int{} // ref → push order equals ref
 	for q.len() > 0 {
 		if p := q.peek(); p.at > now && pushed < 5000 && r.IntN(2) == 0 {
-			// An event due before the one peeked at, on another lane or the heap.
-			e := event{at: now, ref: pushed}
+			// An event due before the one peeked at, on another lane or a heap.
+			e := event{at: now, ref: pushed, kind: kinds[r.IntN(len(kinds))]}
 			pushed++
 			if l := r.IntN(numLanes + 1); l < numLanes {
 				q.pushLane(l, e)

@@ -10,6 +10,7 @@ import (
 	"github.com/servingsim/servingsim/stack/app"
 	"github.com/servingsim/servingsim/stack/autoscaler"
 	"github.com/servingsim/servingsim/stack/podruntime"
+	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/rng"
 )
 
@@ -189,7 +190,7 @@ type pod struct {
 	inPrivate, inActivator, inGateway bool
 
 	// Queue-proxy: stats (from running), the last complete 1s stat, breaker state.
-	stats     podStats // valid while hasStats
+	stats     queueproxy.StatsCore // valid while hasStats
 	hasStats  bool
 	lastStat  autoscaler.Stat
 	qpIn      int // requests inside the queue-proxy (queued or proxied)

@@ -5,77 +5,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servingsim/servingsim/stack/activator"
 	"github.com/servingsim/servingsim/stack/autoscaler"
-	"github.com/servingsim/servingsim/stack/queueproxy"
 )
 
-// Request statistics on the engine's hot path. The live stack's queueproxy.Stats and
-// activator.ConcurrencyReporter are safe for concurrent use: a mutex per call and, in the
-// reporter, a map by revision. The engine runs on one goroutine and already holds each
-// revision's per-activator state, so it keeps lock-free mirrors of both: the same arithmetic
-// in the same order, so every report is bit-identical (TestStatsMirror_* hold them to the
-// originals).
+// Request statistics on the engine's hot path. A pod's queue-proxy stats are a
+// queueproxy.StatsCore and an activator's per-revision entry an activator.RevisionStats: the
+// cores the live queueproxy.Stats and activator.ConcurrencyReporter wrap with a lock, used
+// directly on engine time. What stays here is the reporter's bookkeeping, which the engine
+// holds without a map: each throttle carries its revision's entry in its activator, and each
+// activator the revisions it holds in the order Report sorts them by (held to the reporter by
+// TestActivatorStats_ReportLikeConcurrencyReporter).
 
-// podStats mirrors queueproxy.Stats: concurrency integrated over time and arrival counts since
-// the last report, on engine time.
-type podStats struct {
-	last              time.Duration
-	concurrency       int
-	proxied           int
-	area, proxiedArea float64
-	inUse             float64
-	count, proxiedCnt int
-}
-
-func newPodStats(now time.Duration) podStats { return podStats{last: now} }
-
-func (s *podStats) compute(now time.Duration) {
-	if d := now - s.last; d > 0 {
-		secs := seconds(d)
-		s.inUse += secs
-		s.area += float64(s.concurrency) * secs
-		s.proxiedArea += float64(s.proxied) * secs
-		s.last = now
-	}
-}
-
-func (s *podStats) in(now time.Duration, proxied bool) {
-	s.compute(now)
-	s.concurrency++
-	s.count++
-	if proxied {
-		s.proxied++
-		s.proxiedCnt++
-	}
-}
-
-func (s *podStats) out(now time.Duration, proxied bool) {
-	s.compute(now)
-	s.concurrency--
-	if proxied {
-		s.proxied--
-	}
-}
-
-func (s *podStats) report(now time.Duration) queueproxy.Stat {
-	s.compute(now)
-	st := queueproxy.Stat{RequestCount: float64(s.count), ProxiedRequestCount: float64(s.proxiedCnt),
-		Window: time.Duration(s.inUse * float64(time.Second))}
-	if s.inUse > 0 {
-		st.AverageConcurrency = s.area / s.inUse
-		st.AverageProxiedConcurrency = s.proxiedArea / s.inUse
-	}
-	s.area, s.proxiedArea, s.inUse, s.count, s.proxiedCnt = 0, 0, 0, 0, 0
-	return st
-}
-
-// activatorStats mirrors one revision's entry of activator.ConcurrencyReporter (§3.3.3) in one
-// activator; tracked says the reporter holds the entry (it forgets idle revisions).
+// activatorStats is one revision's entry of one activator's reporter (§3.3.3); tracked says
+// the reporter holds the entry (it forgets idle revisions).
 type activatorStats struct {
-	stats        podStats
-	firstRequest float64
-	inFlight     int
-	tracked      bool
+	activator.RevisionStats
+	tracked bool
 }
 
 // reportIn is ConcurrencyReporter.In for th's revision: it returns the immediate stat of the
@@ -84,22 +30,18 @@ func (a *activatorState) reportIn(now time.Duration, th *throttle) (autoscaler.S
 	rs := &th.stats
 	seen := rs.tracked
 	if !seen {
-		*rs = activatorStats{stats: newPodStats(now), firstRequest: 1, tracked: true}
+		*rs = activatorStats{RevisionStats: activator.NewRevisionStats(now), tracked: true}
 		a.track(th)
 	}
-	rs.inFlight++
-	rs.stats.in(now, false)
+	rs.In(now)
 	if seen {
 		return autoscaler.Stat{}, false
 	}
-	return autoscaler.Stat{PodName: a.name, AverageConcurrency: 1, RequestCount: 1}, true
+	return activator.FirstRequestStat(a.name), true
 }
 
 // reportOut is ConcurrencyReporter.Out.
-func (a *activatorState) reportOut(now time.Duration, th *throttle) {
-	th.stats.inFlight--
-	th.stats.stats.out(now, false)
-}
+func (a *activatorState) reportOut(now time.Duration, th *throttle) { th.stats.Out(now) }
 
 // track adds th to the held revisions, kept in the order Report sorts its stats by, so a
 // report needs no sort.
@@ -118,20 +60,13 @@ func (a *activatorState) report(now time.Duration) []keyedStat {
 	out := a.reportBuf[:0]
 	kept := a.tracked[:0]
 	for _, th := range a.tracked {
-		rs := &th.stats
-		st := rs.stats.report(now)
-		adj := rs.firstRequest
-		rs.firstRequest = 0
-		if rs.inFlight == 0 && st.RequestCount == 0 && st.AverageConcurrency == 0 {
-			rs.tracked = false
+		st, idle := th.stats.Report(now, a.name)
+		if idle {
+			th.stats.tracked = false
 		} else {
 			kept = append(kept, th)
 		}
-		out = append(out, keyedStat{rev: th.rev, stat: autoscaler.Stat{
-			PodName:            a.name,
-			AverageConcurrency: max(st.AverageConcurrency-adj, 0),
-			RequestCount:       max(st.RequestCount-adj, 0),
-		}})
+		out = append(out, keyedStat{rev: th.rev, stat: st})
 	}
 	clear(a.tracked[len(kept):])
 	a.tracked = kept

@@ -8,49 +8,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/servingsim/servingsim/stack/activator"
-	"github.com/servingsim/servingsim/stack/queueproxy"
 	"github.com/servingsim/servingsim/stack/rng"
 )
 
-// The engine's podStats reports exactly what queueproxy.Stats reports for the same arrivals,
-// departures and periods.
-func TestStatsMirror_PodStatsEqualsQueueProxyStats(t *testing.T) {
-	r := rng.New(3).Stream("test")
-	live := queueproxy.NewStats(epoch)
-	mirror := newPodStats(0)
-	now := time.Duration(0)
-	var inFlight []bool // proxied flags of the requests in flight
-	reports := 0
-	for range 20000 {
-		now += time.Duration(r.IntN(int(300 * time.Millisecond)))
-		switch op := r.IntN(10); {
-		case op < 4:
-			proxied := r.IntN(2) == 0
-			live.In(epoch.Add(now), proxied)
-			mirror.in(now, proxied)
-			inFlight = append(inFlight, proxied)
-		case op < 8 && len(inFlight) > 0:
-			i := r.IntN(len(inFlight))
-			proxied := inFlight[i]
-			inFlight = append(inFlight[:i], inFlight[i+1:]...)
-			live.Out(epoch.Add(now), proxied)
-			mirror.out(now, proxied)
-		default:
-			if want, got := live.Report(epoch.Add(now)), mirror.report(now); got != want {
-				t.Fatalf("report %d at %s: mirror %+v, queueproxy.Stats %+v", reports, now, got, want)
-			}
-			reports++
-		}
-	}
-	if reports < 1000 {
-		t.Fatalf("only %d reports compared", reports)
-	}
-}
-
-// The engine's per-activator stats report exactly what activator.ConcurrencyReporter reports:
-// the immediate first-request stats, the per-period stats in revision order, and forgetting
-// idle revisions.
-func TestStatsMirror_ActivatorStatsEqualConcurrencyReporter(t *testing.T) {
+// The engine's per-activator bookkeeping around activator.RevisionStats reports exactly what
+// activator.ConcurrencyReporter reports: the immediate first-request stats, the per-period
+// stats in revision order, and forgetting idle revisions (§3.3.3).
+func TestActivatorStats_ReportLikeConcurrencyReporter_Section3_3_3(t *testing.T) {
 	r := rng.New(4).Stream("test")
 	live := activator.NewConcurrencyReporter("activator-0")
 	a := &activatorState{name: "activator-0"}
@@ -71,7 +35,7 @@ func TestStatsMirror_ActivatorStatsEqualConcurrencyReporter(t *testing.T) {
 			want, wantFirst := live.In(epoch.Add(now), th.rev.key)
 			got, gotFirst := a.reportIn(now, th)
 			if got != want || gotFirst != wantFirst {
-				t.Fatalf("In at %s for %s: mirror %+v %v, reporter %+v %v", now, th.rev.key.Name, got, gotFirst, want, wantFirst)
+				t.Fatalf("In at %s for %s: engine %+v %v, reporter %+v %v", now, th.rev.key.Name, got, gotFirst, want, wantFirst)
 			}
 			if gotFirst {
 				immediate++
@@ -85,11 +49,11 @@ func TestStatsMirror_ActivatorStatsEqualConcurrencyReporter(t *testing.T) {
 			want := live.Report(epoch.Add(now))
 			got := a.report(now)
 			if len(got) != len(want) {
-				t.Fatalf("period %d: mirror reports %d revisions, reporter %d", periods, len(got), len(want))
+				t.Fatalf("period %d: engine reports %d revisions, reporter %d", periods, len(got), len(want))
 			}
 			for i := range want {
 				if got[i].rev.key != want[i].Revision || got[i].stat != want[i].Stat {
-					t.Fatalf("period %d, stat %d: mirror %s %+v, reporter %s %+v", periods, i, got[i].rev.key, got[i].stat, want[i].Revision, want[i].Stat)
+					t.Fatalf("period %d, stat %d: engine %s %+v, reporter %s %+v", periods, i, got[i].rev.key, got[i].stat, want[i].Revision, want[i].Stat)
 				}
 			}
 			periods++

@@ -2,6 +2,8 @@ package activator
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,5 +121,60 @@ func TestConcurrencyReporter_SortedByRevision(t *testing.T) {
 	got := c.Report(at(second))
 	if len(got) != 2 || got[0].Revision != revA || got[1].Revision != revB {
 		t.Errorf("Report order = %+v, want %s then %s", got, revA, revB)
+	}
+}
+
+// ConcurrencyReporter is RevisionStats per revision on wall-clock times: random arrivals,
+// departures and periods through both (the cores on offsets from one epoch, an entry started
+// afresh where the reporter forgot the revision) give bit-identical stats; the virtual-time
+// engine relies on it to report what the live activator would.
+func TestRevisionStats_BitIdenticalToConcurrencyReporter_Section3_3_3(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	live := NewConcurrencyReporter("activator-0")
+	revs := []types.NamespacedName{revB, revA, {Namespace: "a", Name: "z"}}
+	cores := make([]*RevisionStats, len(revs)) // nil: not held
+	inFlight := make([]int, len(revs))
+	now, periods, immediate := time.Duration(0), 0, 0
+	for range 30000 {
+		now += time.Duration(r.IntN(int(300 * time.Millisecond)))
+		k := r.IntN(len(revs))
+		switch op := r.IntN(20); {
+		case op < 7:
+			got, gotFirst := live.In(at(now), revs[k])
+			if wantFirst := cores[k] == nil; gotFirst != wantFirst || gotFirst && got != FirstRequestStat("activator-0") {
+				t.Fatalf("In at %s for %s = %+v, %v; want first %v", now, revs[k], got, gotFirst, wantFirst)
+			}
+			if gotFirst {
+				c := NewRevisionStats(now)
+				cores[k] = &c
+				immediate++
+			}
+			cores[k].In(now)
+			inFlight[k]++
+		case op < 17 && inFlight[k] > 0:
+			live.Out(at(now), revs[k])
+			cores[k].Out(now)
+			inFlight[k]--
+		case op >= 17:
+			var want []KeyedStat
+			for i, c := range cores {
+				if c == nil {
+					continue
+				}
+				st, idle := c.Report(now, "activator-0")
+				if idle {
+					cores[i] = nil
+				}
+				want = append(want, KeyedStat{Revision: revs[i], Stat: st})
+			}
+			slices.SortFunc(want, compareKeyedStats)
+			if got := live.Report(at(now)); !slices.Equal(got, want) {
+				t.Fatalf("period %d at %s: reporter %+v, RevisionStats %+v", periods, now, got, want)
+			}
+			periods++
+		}
+	}
+	if periods < 500 || immediate < 100 {
+		t.Fatalf("only %d periods and %d immediate stats compared", periods, immediate)
 	}
 }

@@ -140,9 +140,13 @@ func (b *Buckets) WindowAverage(now time.Time) float64 {
 	if d > 0 {
 		from = max(from, i-n+1)
 	}
+	// Sum buckets from..last in that order, walking the ring rather than dividing per bucket.
 	var sum float64
-	for j := from; j <= b.last; j++ {
-		sum += b.buckets[b.slot(j)]
+	for k, s := b.last-from+1, b.slot(from); k > 0; k-- {
+		sum += b.buckets[s]
+		if s++; s == len(b.buckets) {
+			s = 0
+		}
 	}
 	return floorDigits(sum/float64(b.last-from+1), averageDigits)
 }

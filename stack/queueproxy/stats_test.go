@@ -1,6 +1,7 @@
 package queueproxy
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -78,5 +79,61 @@ func TestStats_ZeroLengthWindow(t *testing.T) {
 	s.In(epoch, false)
 	if got := s.Report(epoch); got.AverageConcurrency != 0 || got.RequestCount != 1 {
 		t.Errorf("Report(start) = %+v, want average 0 (no time passed) and 1 request", got)
+	}
+}
+
+// Stats is StatsCore on wall-clock times: random arrivals, departures and reports through both
+// (the core on offsets from another epoch) give bit-identical stats; the virtual-time engine
+// relies on it to report what the live queue-proxy would.
+func TestStatsCore_BitIdenticalToStats(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	live := NewStats(epoch)
+	const offset = 17*time.Hour + 3*time.Nanosecond // the core's epoch: any fixed time
+	core := NewStatsCore(offset)
+	now := time.Duration(0)
+	var inFlight []bool // proxied flags of the requests in flight
+	reports := 0
+	for range 20000 {
+		now += time.Duration(r.IntN(int(1500 * time.Millisecond)))
+		switch op := r.IntN(10); {
+		case op < 4:
+			proxied := r.IntN(2) == 0
+			live.In(epoch.Add(now), proxied)
+			core.In(offset+now, proxied)
+			inFlight = append(inFlight, proxied)
+		case op < 8 && len(inFlight) > 0:
+			i := r.IntN(len(inFlight))
+			proxied := inFlight[i]
+			inFlight = append(inFlight[:i], inFlight[i+1:]...)
+			live.Out(epoch.Add(now), proxied)
+			core.Out(offset+now, proxied)
+		default:
+			if want, got := live.Report(epoch.Add(now)), core.Report(offset+now); got != want {
+				t.Fatalf("report %d at %s: StatsCore %+v, Stats %+v", reports, now, got, want)
+			}
+			if core.Concurrency() != len(inFlight) || live.Concurrency() != len(inFlight) {
+				t.Fatalf("concurrency: core %d, stats %d, want %d", core.Concurrency(), live.Concurrency(), len(inFlight))
+			}
+			reports++
+		}
+	}
+	if reports < 1000 {
+		t.Fatalf("only %d reports compared", reports)
+	}
+}
+
+// seconds, the hot path's shortcut, is exactly Duration.Seconds for every positive duration.
+func TestSeconds_EqualsDurationSeconds(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, d := range []time.Duration{1, time.Second - 1, time.Second, time.Second + 1, 1<<62 + 12345} {
+		if got, want := seconds(d), d.Seconds(); got != want {
+			t.Errorf("seconds(%d) = %v, want %v", d, got, want)
+		}
+	}
+	for range 100000 {
+		d := time.Duration(r.Int64N(int64(3 * time.Second)))
+		if got, want := seconds(d), d.Seconds(); got != want {
+			t.Fatalf("seconds(%d) = %v, want %v", d, got, want)
+		}
 	}
 }
