@@ -87,34 +87,17 @@ func startLiveRecorder(ctx context.Context, st *harness.Stack, ns string, sandbo
 	if r.sandbox == nil {
 		r.sandbox = st.System.Pods
 	}
-	watches := []struct {
-		obj client.Object
-		fn  func(obj any, deleted bool)
-	}{
-		{&corev1.Pod{}, r.onPod},
-		{&autoscalingv1alpha1.PodAutoscaler{}, r.onPA},
-		{&netv1alpha1.ServerlessService{}, r.onSKS},
-		{&servingv1.Revision{}, r.onRevision},
+	stop, err := recording.Watch(ctx, st.System.Manager.GetCache(), []recording.Handler{
+		{Obj: &corev1.Pod{}, On: r.onPod},
+		{Obj: &autoscalingv1alpha1.PodAutoscaler{}, On: r.onPA},
+		{Obj: &netv1alpha1.ServerlessService{}, On: r.onSKS},
+		{Obj: &servingv1.Revision{}, On: r.onRevision},
+	})
+	if err != nil {
+		r.stop()
+		return nil, err
 	}
-	cache := st.System.Manager.GetCache()
-	for _, w := range watches {
-		inf, err := cache.GetInformer(ctx, w.obj)
-		if err != nil {
-			r.stop()
-			return nil, fmt.Errorf("watch %T: %w", w.obj, err)
-		}
-		fn := w.fn
-		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { fn(o, false) },
-			UpdateFunc: func(_, o any) { fn(o, false) },
-			DeleteFunc: func(o any) { fn(o, true) },
-		})
-		if err != nil {
-			r.stop()
-			return nil, fmt.Errorf("watch %T: %w", w.obj, err)
-		}
-		r.stops = append(r.stops, func() { _ = inf.RemoveEventHandler(reg) })
-	}
+	r.stops = append(r.stops, stop)
 	if k := st.System.KPA; k != nil {
 		r.stops = append(r.stops, k.Subscribe(r.onDecision))
 	}

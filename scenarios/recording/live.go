@@ -72,35 +72,55 @@ func StartLive(ctx context.Context, o LiveOptions) (*Recorder, error) {
 	if o.Informers == nil {
 		return r, nil
 	}
-	watches := []struct {
-		obj client.Object
-		fn  func(obj any, deleted bool)
-	}{
-		{&corev1.ConfigMap{}, r.onConfigMap},
-		{&autoscalingv1alpha1.PodAutoscaler{}, r.onPA},
-		{&corev1.Pod{}, r.onPod},
+	stop, err := Watch(ctx, o.Informers, []Handler{
+		{Obj: &corev1.ConfigMap{}, On: r.onConfigMap},
+		{Obj: &autoscalingv1alpha1.PodAutoscaler{}, On: r.onPA},
+		{Obj: &corev1.Pod{}, On: r.onPod},
+	})
+	if err != nil {
+		r.Stop()
+		return nil, fmt.Errorf("recording: %w", err)
 	}
-	for _, w := range watches {
-		inf, err := o.Informers.GetInformer(ctx, w.obj)
-		if err != nil {
-			r.Stop()
-			return nil, fmt.Errorf("recording: watch %T: %w", w.obj, err)
+	r.mu.Lock()
+	r.stops = append(r.stops, stop)
+	r.mu.Unlock()
+	return r, nil
+}
+
+// Handler is called with every add, update (the new state) and delete of Obj's kind.
+type Handler struct {
+	Obj client.Object
+	On  func(obj any, deleted bool)
+}
+
+// Watch adds each handler to its kind's informer; stop removes them all. On an error, the
+// handlers added so far are removed.
+func Watch(ctx context.Context, informers cache.Informers, handlers []Handler) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, s := range stops {
+			s()
 		}
-		fn := w.fn
+	}
+	for _, h := range handlers {
+		inf, err := informers.GetInformer(ctx, h.Obj)
+		if err != nil {
+			stop()
+			return nil, fmt.Errorf("watch %T: %w", h.Obj, err)
+		}
+		on := h.On
 		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { fn(o, false) },
-			UpdateFunc: func(_, o any) { fn(o, false) },
-			DeleteFunc: func(o any) { fn(o, true) },
+			AddFunc:    func(o any) { on(o, false) },
+			UpdateFunc: func(_, o any) { on(o, false) },
+			DeleteFunc: func(o any) { on(o, true) },
 		})
 		if err != nil {
-			r.Stop()
-			return nil, fmt.Errorf("recording: watch %T: %w", w.obj, err)
+			stop()
+			return nil, fmt.Errorf("watch %T: %w", h.Obj, err)
 		}
-		r.mu.Lock()
-		r.stops = append(r.stops, func() { _ = inf.RemoveEventHandler(reg) })
-		r.mu.Unlock()
+		stops = append(stops, func() { _ = inf.RemoveEventHandler(reg) })
 	}
-	return r, nil
+	return stop, nil
 }
 
 // unwrap returns the object of an informer event, tombstones unwrapped.
